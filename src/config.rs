@@ -1,0 +1,286 @@
+//! The provider's own configuration, read once from the environment at start.
+//!
+//! Everything here is an allow-list the deploying team controls through
+//! `template.yaml`; it is checked before any AWS call or any HTTP request, so a
+//! template cannot talk the provider into reading or calling what the platform
+//! team did not allow.
+
+use std::net::IpAddr;
+
+use thiserror::Error;
+use wildmatch::WildMatch;
+
+/// Environment variable: comma-separated SSM name prefixes that may be read.
+pub const ENV_ALLOWED_PARAMETER_PATHS: &str = "CRP_ALLOWED_PARAMETER_PATHS";
+/// Environment variable: comma-separated source regions.
+pub const ENV_ALLOWED_REGIONS: &str = "CRP_ALLOWED_REGIONS";
+/// Environment variable: comma-separated role ARN patterns `RoleArn` may name.
+pub const ENV_ALLOWED_ROLE_ARNS: &str = "CRP_ALLOWED_ROLE_ARNS";
+/// Environment variable: comma-separated host patterns a `ResponseURL` may use.
+pub const ENV_RESPONSE_URL_HOSTS: &str = "CRP_RESPONSE_URL_HOSTS";
+
+const DEFAULT_RESPONSE_URL_HOSTS: &str = "*.amazonaws.com,*.amazonaws.com.cn";
+
+/// A configuration value that cannot be used; the provider refuses to start.
+#[derive(Debug, Error)]
+#[error("{variable}: {problem} (value {value:?})")]
+pub struct ConfigError {
+    variable: &'static str,
+    value: String,
+    problem: String,
+}
+
+/// The provider's allow-lists.
+#[derive(Debug, Clone)]
+pub struct Config {
+    parameter_paths: PathAllowList,
+    regions: Option<Vec<String>>,
+    role_arns: Vec<WildMatch>,
+    response_url_hosts: Vec<WildMatch>,
+}
+
+impl Default for Config {
+    /// The defaults the SPEC names: every path, every region, no role, AWS hosts only.
+    fn default() -> Self {
+        Self {
+            parameter_paths: PathAllowList::Any,
+            regions: None,
+            role_arns: Vec::new(),
+            response_url_hosts: split(DEFAULT_RESPONSE_URL_HOSTS)
+                .map(WildMatch::new)
+                .collect(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let paths = lookup(ENV_ALLOWED_PARAMETER_PATHS).unwrap_or_default();
+        let parameter_paths = PathAllowList::parse(&paths);
+
+        let regions_raw = lookup(ENV_ALLOWED_REGIONS).unwrap_or_default();
+        let regions: Vec<String> = split(&regions_raw).map(str::to_owned).collect();
+        for region in &regions {
+            if region != "*" && !crate::properties::is_region_code(region) {
+                return Err(ConfigError {
+                    variable: ENV_ALLOWED_REGIONS,
+                    value: regions_raw.clone(),
+                    problem: format!("'{region}' is not an AWS region code"),
+                });
+            }
+        }
+        let regions = (!regions.is_empty() && !regions.iter().any(|r| r == "*")).then_some(regions);
+
+        let roles_raw = lookup(ENV_ALLOWED_ROLE_ARNS).unwrap_or_default();
+        let role_arns = split(&roles_raw).map(WildMatch::new).collect();
+
+        let hosts_raw = lookup(ENV_RESPONSE_URL_HOSTS)
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_RESPONSE_URL_HOSTS.to_owned());
+        let response_url_hosts = split(&hosts_raw)
+            .map(|h| WildMatch::new(&h.to_ascii_lowercase()))
+            .collect();
+
+        Ok(Self {
+            parameter_paths,
+            regions,
+            role_arns,
+            response_url_hosts,
+        })
+    }
+
+    /// Whether SSM parameter `name` (or path) may be read.
+    pub fn parameter_allowed(&self, name: &str) -> bool {
+        self.parameter_paths.allows(name)
+    }
+
+    /// The configured parameter prefixes, for error messages.
+    pub fn parameter_paths_display(&self) -> String {
+        self.parameter_paths.to_string()
+    }
+
+    /// Whether values may be read from `region`.
+    pub fn region_allowed(&self, region: &str) -> bool {
+        self.regions
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|r| r == region))
+    }
+
+    /// The configured regions, for error messages.
+    pub fn regions_display(&self) -> String {
+        match &self.regions {
+            None => "all".to_owned(),
+            Some(list) => list.join(","),
+        }
+    }
+
+    /// Whether `RoleArn` may name `arn`.
+    pub fn role_allowed(&self, arn: &str) -> bool {
+        self.role_arns.iter().any(|p| p.matches(arn))
+    }
+
+    /// The configured role patterns, for error messages.
+    pub fn role_arns_display(&self) -> String {
+        if self.role_arns.is_empty() {
+            "none".to_owned()
+        } else {
+            self.role_arns
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+    }
+
+    /// Whether a response may be sent to a URL with this scheme and host.
+    ///
+    /// `https` only, except loopback hosts, which may also use `http` so local
+    /// runs and tests never need a certificate.
+    pub fn response_url_allowed(&self, scheme: &str, host: &str) -> bool {
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let scheme_ok = scheme == "https" || (scheme == "http" && is_loopback(&host));
+        scheme_ok && self.response_url_hosts.iter().any(|p| p.matches(&host))
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn split(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// SSM name prefixes. An entry `/a/b` allows `/a/b` itself and everything below
+/// `/a/b/` (never `/a/bc`); an entry ending in `*` is a plain string prefix; `*`
+/// alone, or an empty list, allows everything.
+#[derive(Debug, Clone)]
+enum PathAllowList {
+    Any,
+    Prefixes(Vec<String>),
+}
+
+impl PathAllowList {
+    fn parse(raw: &str) -> Self {
+        let entries: Vec<String> = split(raw).map(str::to_owned).collect();
+        if entries.is_empty() || entries.iter().any(|e| e == "*") {
+            Self::Any
+        } else {
+            Self::Prefixes(entries)
+        }
+    }
+
+    fn allows(&self, name: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Prefixes(entries) => entries.iter().any(|entry| {
+                if let Some(prefix) = entry.strip_suffix('*') {
+                    name.starts_with(prefix)
+                } else {
+                    let base = entry.trim_end_matches('/');
+                    name == base
+                        || name == entry
+                        || name
+                            .strip_prefix(base)
+                            .is_some_and(|rest| rest.starts_with('/'))
+                }
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for PathAllowList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Any => f.write_str("*"),
+            Self::Prefixes(p) => f.write_str(&p.join(",")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn defaults_allow_every_path_and_region_but_no_role() {
+        let c = Config::default();
+        assert!(c.parameter_allowed("/anything/at/all"));
+        assert!(c.region_allowed("eu-west-3"));
+        assert!(!c.role_allowed("arn:aws:iam::123456789012:role/x"));
+    }
+
+    #[test]
+    fn path_prefix_matches_whole_segments_only() {
+        let c = config(&[(ENV_ALLOWED_PARAMETER_PATHS, "/myapp, /shared/")]);
+        assert!(c.parameter_allowed("/myapp"));
+        assert!(c.parameter_allowed("/myapp/edge-arn"));
+        assert!(c.parameter_allowed("/shared/x/y"));
+        assert!(!c.parameter_allowed("/myapp-secrets/key"));
+        assert!(!c.parameter_allowed("/other/x"));
+    }
+
+    #[test]
+    fn path_entry_with_star_is_a_plain_prefix() {
+        let c = config(&[(ENV_ALLOWED_PARAMETER_PATHS, "/team-*")]);
+        assert!(c.parameter_allowed("/team-a/x"));
+        assert!(!c.parameter_allowed("/teams"));
+    }
+
+    #[test]
+    fn region_list_restricts_and_rejects_bad_codes() {
+        let c = config(&[(ENV_ALLOWED_REGIONS, "us-east-1,ap-northeast-1")]);
+        assert!(c.region_allowed("us-east-1"));
+        assert!(!c.region_allowed("eu-west-1"));
+        let bad = Config::from_lookup(|n| (n == ENV_ALLOWED_REGIONS).then(|| "useast1".to_owned()));
+        assert!(bad.unwrap_err().to_string().contains("useast1"));
+    }
+
+    #[test]
+    fn role_patterns_use_wildcards() {
+        let c = config(&[(
+            ENV_ALLOWED_ROLE_ARNS,
+            "arn:aws:iam::222222222222:role/crp-*",
+        )]);
+        assert!(c.role_allowed("arn:aws:iam::222222222222:role/crp-reader"));
+        assert!(!c.role_allowed("arn:aws:iam::333333333333:role/crp-reader"));
+    }
+
+    #[test]
+    fn response_urls_need_https_except_on_loopback() {
+        let c = Config::default();
+        assert!(c.response_url_allowed(
+            "https",
+            "cloudformation-custom-resource-response-useast1.s3.amazonaws.com"
+        ));
+        assert!(!c.response_url_allowed("http", "bucket.s3.amazonaws.com"));
+        assert!(!c.response_url_allowed("https", "evil.example.com"));
+        let local = config(&[(ENV_RESPONSE_URL_HOSTS, "127.0.0.1,localhost,::1")]);
+        assert!(local.response_url_allowed("http", "127.0.0.1"));
+        assert!(local.response_url_allowed("http", "[::1]"));
+        assert!(!local.response_url_allowed("http", "10.0.0.1"));
+    }
+}

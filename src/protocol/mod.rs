@@ -1,0 +1,272 @@
+//! The CloudFormation custom resource protocol: every request is answered.
+//!
+//! [`Provider::handle`] owns a request from the raw event to the PUT: it parses
+//! tolerantly, decides the answer (Delete always succeeds and calls nothing;
+//! Create and Update resolve under a deadline, with panics caught), builds a
+//! body that fits CloudFormation's limit, and sends exactly one response.
+//! Resolvers never see any of this.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use serde_json::Value;
+use thiserror::Error;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::physical_id::{CREATE_FAILED, physical_id};
+use crate::properties::ResourceProperties;
+use crate::resolve::{Progress, Requester, Resolve, Resolved};
+
+pub mod deadline;
+pub mod request;
+pub mod response;
+pub mod transport;
+
+pub use deadline::Deadline;
+pub use request::{Request, RequestType, UnanswerableRequest};
+pub use response::{Answer, Echo, Status};
+pub use transport::{ResponseSender, ResponseUrl, ResponseUrlError, RetryPolicy, SendError};
+
+/// Why an invocation ends in error (so Lambda records it, and for
+/// asynchronous invocations retries it).
+#[derive(Debug, Error)]
+pub enum ProviderError {
+    /// There is nowhere to send an answer.
+    #[error(transparent)]
+    Unanswerable(#[from] UnanswerableRequest),
+    /// The ResponseURL is not one the provider may call.
+    #[error(transparent)]
+    ResponseUrl(#[from] ResponseUrlError),
+    /// The answer could not be delivered.
+    #[error(transparent)]
+    NotDelivered(#[from] SendError),
+}
+
+/// What happened to a request that was answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    /// The answer sent.
+    pub answer: Answer,
+    /// PUT attempts it took.
+    pub attempts: u32,
+}
+
+/// Answers CloudFormation requests using a resolver.
+#[derive(Debug)]
+pub struct Provider<R> {
+    resolver: Arc<R>,
+    sender: ResponseSender,
+    config: Arc<crate::config::Config>,
+}
+
+impl<R: Resolve> Provider<R> {
+    /// A provider that resolves with `resolver` and answers through `sender`.
+    pub fn new(
+        resolver: Arc<R>,
+        sender: ResponseSender,
+        config: Arc<crate::config::Config>,
+    ) -> Self {
+        Self {
+            resolver,
+            sender,
+            config,
+        }
+    }
+
+    /// Handles one invocation: answers it exactly once, or says why it cannot.
+    pub async fn handle(&self, event: Value, deadline: Deadline) -> Result<Handled, ProviderError> {
+        let started = Instant::now();
+        let request = match request::parse(&event) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "request cannot be answered");
+                return Err(e.into());
+            }
+        };
+        let span = tracing::info_span!(
+            "request",
+            request_id = %request.request_id,
+            request_type = request.request_type.map_or("unknown", RequestType::as_str),
+            logical_resource_id = %request.logical_resource_id,
+        );
+        async move {
+            let url = match ResponseUrl::parse(&request.response_url, &self.config) {
+                Ok(u) => u,
+                Err(e) => {
+                    tracing::error!(error = %e, "response URL refused; no response sent");
+                    return Err(e.into());
+                }
+            };
+            if deadline.fallback {
+                tracing::warn!("the runtime's deadline is unusable; using the fallback budget");
+            }
+            let answer = self.answer(&request, deadline).await;
+            let echo = echo(&request);
+            let (answer, body) = fit(&request, answer, &echo);
+            let sent = self.sender.send(&url, body, deadline.respond_by).await;
+            let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            match sent {
+                Ok(attempts) => {
+                    tracing::info!(
+                        outcome = answer.status.as_str(),
+                        physical_resource_id = %answer.physical_resource_id,
+                        reason = %answer.reason,
+                        attempts,
+                        duration_ms,
+                        "request answered"
+                    );
+                    Ok(Handled { answer, attempts })
+                }
+                Err(e) => {
+                    tracing::error!(
+                        outcome = answer.status.as_str(),
+                        error = %e,
+                        url = %url.redacted(),
+                        duration_ms,
+                        "response not delivered"
+                    );
+                    Err(e.into())
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Decides the answer to `request` without sending it (the dry-run CLI
+    /// shows exactly this). The body-size limit is applied by the caller.
+    pub async fn answer(&self, request: &Request, deadline: Deadline) -> Answer {
+        let given_id = request.physical_resource_id.clone();
+        let failed = |reason: String| Answer {
+            status: Status::Failed,
+            reason,
+            physical_resource_id: failed_id(request),
+            data: Default::default(),
+            no_echo: false,
+        };
+
+        if request.request_type == Some(RequestType::Delete) {
+            // The resource only reads, so there is nothing to undo; a Delete
+            // must never fail, or the stack cannot be deleted or rolled back.
+            return Answer {
+                status: Status::Success,
+                reason: "nothing to delete: the resource only reads".to_owned(),
+                physical_resource_id: given_id.unwrap_or_else(|| CREATE_FAILED.to_owned()),
+                data: Default::default(),
+                no_echo: false,
+            };
+        }
+        if let Some(problem) = &request.malformed {
+            return failed(problem.clone());
+        }
+        let props = match ResourceProperties::parse(&request.properties) {
+            Ok(p) => p,
+            Err(e) => return failed(e.to_string()),
+        };
+        match self.resolve_guarded(request, &props, deadline).await {
+            Ok(resolved) => Answer {
+                status: Status::Success,
+                reason: format!(
+                    "resolved {} value(s) from {}",
+                    resolved.data.len(),
+                    props.region
+                ),
+                physical_resource_id: physical_id(
+                    &props.region,
+                    &request.properties,
+                    &resolved.identity,
+                ),
+                no_echo: resolved.secret || props.no_echo,
+                data: resolved.data,
+            },
+            Err(reason) => failed(reason),
+        }
+    }
+
+    /// Runs resolution on its own task, so a panic becomes a FAILED answer
+    /// and the deadline can cut it off.
+    async fn resolve_guarded(
+        &self,
+        request: &Request,
+        props: &ResourceProperties,
+        deadline: Deadline,
+    ) -> Result<Resolved, String> {
+        let progress = Progress::default();
+        let requester = Requester {
+            stack_id: request.stack_id.clone(),
+            logical_resource_id: request.logical_resource_id.clone(),
+        };
+        let task = {
+            let resolver = Arc::clone(&self.resolver);
+            let props = props.clone();
+            let progress = progress.clone();
+            tokio::spawn(async move { resolver.resolve(&props, &requester, &progress).await })
+        };
+        let abort = task.abort_handle();
+        let started = Instant::now();
+        match tokio::time::timeout_at(deadline.resolve_by, task).await {
+            Err(_) => {
+                abort.abort();
+                Err(format!(
+                    "timed out after {:.1}s waiting for {}; the provider answered before its Lambda deadline. Check that it can reach AWS in {}, or raise its timeout",
+                    started.elapsed().as_secs_f64(),
+                    progress.describe(),
+                    props.region
+                ))
+            }
+            Ok(Err(join)) if join.is_panic() => Err(format!(
+                "internal error: the provider panicked while resolving ({}); this is a bug, please report it",
+                panic_message(join.into_panic().as_ref())
+            )),
+            Ok(Err(_)) => Err("internal error: resolution was cancelled".to_owned()),
+            Ok(Ok(result)) => result.map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// The id a FAILED answer carries: the fixed marker on Create (so the Delete
+/// that follows is recognisable), the given id otherwise.
+fn failed_id(request: &Request) -> String {
+    match (&request.request_type, &request.physical_resource_id) {
+        (Some(RequestType::Create), _) | (_, None) => CREATE_FAILED.to_owned(),
+        (_, Some(id)) => id.clone(),
+    }
+}
+
+fn echo(request: &Request) -> Echo {
+    Echo {
+        stack_id: request.stack_id.clone(),
+        request_id: request.request_id.clone(),
+        logical_resource_id: request.logical_resource_id.clone(),
+    }
+}
+
+/// The body for `answer`; an answer whose Data does not fit becomes FAILED.
+pub fn fit(request: &Request, answer: Answer, echo: &Echo) -> (Answer, Vec<u8>) {
+    match response::body(echo, &answer) {
+        Ok(body) => (answer, body),
+        Err(too_large) => {
+            let failed = Answer {
+                status: Status::Failed,
+                reason: too_large.to_string(),
+                physical_resource_id: failed_id(request),
+                data: Default::default(),
+                no_echo: false,
+            };
+            // A FAILED answer without Data always fits (Reason is cut).
+            let body = response::body(echo, &failed).unwrap_or_default();
+            (failed, body)
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "no message".to_owned()
+    }
+}

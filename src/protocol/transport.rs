@@ -1,0 +1,213 @@
+//! Sending the response to CloudFormation's presigned ResponseURL.
+//!
+//! The URL is checked against the provider's allowed hosts before anything is
+//! sent, and only its redacted form (no query string, which holds the
+//! signature) is ever logged. The PUT carries an empty Content-Type, because
+//! the presigned S3 URL was signed without one, and is retried with backoff on
+//! 5xx and connection errors, never past the deadline.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use reqwest::{StatusCode, Url};
+use thiserror::Error;
+use tokio::time::Instant;
+
+use crate::config::Config;
+
+/// A ResponseURL that passed the provider's host checks.
+#[derive(Clone)]
+pub struct ResponseUrl {
+    url: Url,
+}
+
+impl ResponseUrl {
+    /// Checks `raw` against the allowed schemes and hosts.
+    pub fn parse(raw: &str, config: &Config) -> Result<Self, ResponseUrlError> {
+        let url = Url::parse(raw).map_err(|e| ResponseUrlError::Invalid(e.to_string()))?;
+        let host = url.host_str().unwrap_or_default().to_owned();
+        if !config.response_url_allowed(url.scheme(), &host) {
+            return Err(ResponseUrlError::NotAllowed(redact(&url)));
+        }
+        Ok(Self { url })
+    }
+
+    /// The URL without its query string: safe to log.
+    pub fn redacted(&self) -> String {
+        redact(&self.url)
+    }
+}
+
+impl fmt::Debug for ResponseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ResponseUrl({})", self.redacted())
+    }
+}
+
+fn redact(url: &Url) -> String {
+    let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    shown.push_str(url.path());
+    shown
+}
+
+/// A ResponseURL the provider will not call.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ResponseUrlError {
+    /// Not a URL at all.
+    #[error("ResponseURL is not a valid URL: {0}")]
+    Invalid(String),
+    /// Scheme or host outside `CRP_RESPONSE_URL_HOSTS`.
+    #[error(
+        "ResponseURL {0} is not allowed: it must be https (http only on loopback) and its host must match CRP_RESPONSE_URL_HOSTS"
+    )]
+    NotAllowed(String),
+}
+
+/// How hard to try delivering a response.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// Wait before the second attempt; doubles after each retry.
+    pub initial_backoff: Duration,
+    /// The longest single wait.
+    pub max_backoff: Duration,
+    /// How long one attempt may take.
+    pub attempt_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 6,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(4),
+            attempt_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A response that could not be delivered.
+#[derive(Debug, Error)]
+pub enum SendError {
+    /// The receiver refused it (4xx): retrying would not help.
+    #[error("the ResponseURL answered {status} (not retried: the URL may have expired)")]
+    Rejected {
+        /// The HTTP status.
+        status: StatusCode,
+    },
+    /// Every attempt failed, or the deadline came first.
+    #[error("response not delivered after {attempts} attempts: {last}")]
+    GaveUp {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+}
+
+/// Sends responses; holds one HTTP client for the life of the process.
+#[derive(Debug, Clone)]
+pub struct ResponseSender {
+    http: reqwest::Client,
+    policy: RetryPolicy,
+}
+
+impl ResponseSender {
+    /// A sender with this retry policy.
+    pub fn new(policy: RetryPolicy) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()?;
+        Ok(Self { http, policy })
+    }
+
+    /// PUTs `body` to `url`, retrying as the policy allows and never past
+    /// `deadline`. Returns the number of attempts made.
+    pub async fn send(
+        &self,
+        url: &ResponseUrl,
+        body: Vec<u8>,
+        deadline: Instant,
+    ) -> Result<u32, SendError> {
+        let mut backoff = self.policy.initial_backoff;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let timeout = self
+                .policy
+                .attempt_timeout
+                .min(remaining.max(Duration::from_millis(500)));
+            let result = self
+                .http
+                .put(url.url.clone())
+                .header(CONTENT_TYPE, "")
+                .header(CONTENT_LENGTH, body.len())
+                .body(body.clone())
+                .timeout(timeout)
+                .send()
+                .await;
+            let failure = match result {
+                Ok(resp) if resp.status().is_success() => return Ok(attempt),
+                Ok(resp) if resp.status().is_server_error() => format!("HTTP {}", resp.status()),
+                Ok(resp) => {
+                    return Err(SendError::Rejected {
+                        status: resp.status(),
+                    });
+                }
+                // Strip the URL: reqwest's error text would include the query.
+                Err(e) => e.without_url().to_string(),
+            };
+            tracing::warn!(attempt, failure = %failure, url = %url.redacted(), "response PUT failed");
+            let next_wait = backoff.min(self.policy.max_backoff);
+            if attempt >= self.policy.max_attempts || Instant::now() + next_wait >= deadline {
+                return Err(SendError::GaveUp {
+                    attempts: attempt,
+                    last: failure,
+                });
+            }
+            tokio::time::sleep(next_wait).await;
+            backoff = backoff.saturating_mul(2);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacted_url_drops_the_signature() {
+        let c = Config::default();
+        let u = ResponseUrl::parse(
+            "https://cf-response.s3.amazonaws.com/arn%3Aaws/stack?X-Amz-Signature=secret&X-Amz-Credential=c",
+            &c,
+        )
+        .unwrap();
+        assert_eq!(
+            u.redacted(),
+            "https://cf-response.s3.amazonaws.com/arn%3Aaws/stack"
+        );
+        assert!(!format!("{u:?}").contains("secret"));
+    }
+
+    #[test]
+    fn urls_outside_the_allowed_hosts_are_refused_without_their_query() {
+        let c = Config::default();
+        let err =
+            ResponseUrl::parse("https://attacker.example.com/x?X-Amz-Signature=s", &c).unwrap_err();
+        assert_eq!(
+            err,
+            ResponseUrlError::NotAllowed("https://attacker.example.com/x".into())
+        );
+        assert!(matches!(
+            ResponseUrl::parse("not a url", &c),
+            Err(ResponseUrlError::Invalid(_))
+        ));
+    }
+}

@@ -1,0 +1,307 @@
+//! SSM Parameter Store: `ParameterName`, `Parameters` and `ParametersPath`.
+//!
+//! Names are read with GetParameters in batches of ten (SSM's limit), batches
+//! concurrently; a path is read with GetParametersByPath across every page.
+//! Every missing name is collected into one Reason rather than failing on the
+//! first.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use aws_sdk_ssm::types::{Parameter, ParameterType};
+use futures::{StreamExt, TryStreamExt};
+use thiserror::Error;
+
+use super::{AwsCallError, Contribution, Progress};
+use crate::properties::{ParameterRef, ResourceProperties};
+
+/// SSM's limit on names per GetParameters call.
+pub const BATCH_SIZE: usize = 10;
+/// Batches in flight at once; enough to hide latency, few enough not to be throttled.
+const CONCURRENT_BATCHES: usize = 4;
+
+/// Why SSM values could not be read.
+#[derive(Debug, Error)]
+pub enum SsmError {
+    /// Names (with selectors) that SSM does not have.
+    #[error(
+        "SSM parameter{} {} not found in {region}{}; check the name (and version or label) and the region",
+        if names.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        account.as_ref().map(|a| format!(" (account {a})")).unwrap_or_default()
+    )]
+    NotFound {
+        /// The missing names, as requested.
+        names: Vec<String>,
+        /// The region searched.
+        region: String,
+        /// The account searched, when it could be learnt.
+        account: Option<String>,
+    },
+    /// A path with nothing under it.
+    #[error(
+        "no SSM parameters under path {path} in {region}{} (Recursive: {recursive}); check the path and the region",
+        account.as_ref().map(|a| format!(" (account {a})")).unwrap_or_default()
+    )]
+    EmptyPath {
+        /// The path.
+        path: String,
+        /// The region searched.
+        region: String,
+        /// Whether sub-paths were searched.
+        recursive: bool,
+        /// The account searched, when it could be learnt.
+        account: Option<String>,
+    },
+    /// SecureString values asked for without `WithDecryption`.
+    #[error(
+        "SSM parameter{} {} {} a SecureString; set WithDecryption: \"true\" to read {} (the response is then NoEcho)",
+        if names.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        if names.len() == 1 { "is" } else { "are" },
+        if names.len() == 1 { "it" } else { "them" }
+    )]
+    SecureStringWithoutDecryption {
+        /// The SecureString names.
+        names: Vec<String>,
+    },
+    /// SSM refused or failed the call.
+    #[error("{0}")]
+    Aws(#[from] AwsCallError),
+}
+
+/// Reads every SSM source of `props` from `region`.
+pub async fn resolve(
+    ssm: &aws_sdk_ssm::Client,
+    sts: &aws_sdk_sts::Client,
+    region: &str,
+    props: &ResourceProperties,
+    progress: &Progress,
+) -> Result<Contribution, SsmError> {
+    let mut wanted: BTreeSet<String> = BTreeSet::new();
+    if let Some(r) = &props.parameter_name {
+        wanted.insert(r.request_name());
+    }
+    wanted.extend(props.parameters.values().map(ParameterRef::request_name));
+
+    let found = get_named(ssm, region, &wanted, props.with_decryption, progress).await?;
+    let missing: Vec<String> = wanted
+        .iter()
+        .filter(|n| !found.contains_key(*n))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        return Err(SsmError::NotFound {
+            names: missing,
+            region: region.to_owned(),
+            account: account_id(sts).await,
+        });
+    }
+
+    let mut out = Contribution::default();
+    let mut secure_unread = Vec::new();
+    let mut take = |out: &mut Contribution, requested: &str, p: &Parameter| -> Option<String> {
+        if is_secure(p) {
+            if !props.with_decryption {
+                secure_unread.push(requested.to_owned());
+                return None;
+            }
+            out.secret = true;
+        }
+        out.identity.push(format!("{requested}@{}", p.version()));
+        Some(p.value().unwrap_or_default().to_owned())
+    };
+
+    if let Some(r) = &props.parameter_name {
+        let name = r.request_name();
+        if let Some(p) = found.get(&name)
+            && let Some(v) = take(&mut out, &name, p)
+        {
+            out.data.push(("Value".to_owned(), v));
+            out.data
+                .push(("ParameterVersion".to_owned(), p.version().to_string()));
+        }
+    }
+    for (key, r) in &props.parameters {
+        let name = r.request_name();
+        if let Some(p) = found.get(&name)
+            && let Some(v) = take(&mut out, &name, p)
+        {
+            out.data.push((key.clone(), v));
+        }
+    }
+    if let Some(path) = &props.parameters_path {
+        let params = get_path(
+            ssm,
+            region,
+            path,
+            props.recursive,
+            props.with_decryption,
+            progress,
+        )
+        .await?;
+        if params.is_empty() {
+            return Err(SsmError::EmptyPath {
+                path: path.clone(),
+                region: region.to_owned(),
+                recursive: props.recursive,
+                account: account_id(sts).await,
+            });
+        }
+        out.identity
+            .push(format!("path {path} recursive={}", props.recursive));
+        for p in &params {
+            let name = p.name().unwrap_or_default().to_owned();
+            if let Some(v) = take(&mut out, &name, p) {
+                out.data.push((name, v));
+            }
+        }
+    }
+    if !secure_unread.is_empty() {
+        return Err(SsmError::SecureStringWithoutDecryption {
+            names: secure_unread,
+        });
+    }
+    Ok(out)
+}
+
+/// GetParameters in batches; the result is keyed by the name as requested.
+async fn get_named(
+    ssm: &aws_sdk_ssm::Client,
+    region: &str,
+    wanted: &BTreeSet<String>,
+    with_decryption: bool,
+    progress: &Progress,
+) -> Result<HashMap<String, Parameter>, SsmError> {
+    let batches: Vec<Vec<String>> = wanted
+        .iter()
+        .cloned()
+        .collect::<Vec<_>>()
+        .chunks(BATCH_SIZE)
+        .map(<[String]>::to_vec)
+        .collect();
+    let pages: Vec<Vec<Parameter>> = futures::stream::iter(batches)
+        .map(|batch| async move {
+            let _step = progress.step(format!(
+                "ssm:GetParameters in {region} for {}",
+                batch.join(", ")
+            ));
+            let target = batch.join(", ");
+            ssm.get_parameters()
+                .set_names(Some(batch))
+                .with_decryption(with_decryption)
+                .send()
+                .await
+                .map(|out| out.parameters.unwrap_or_default())
+                .map_err(|e| {
+                    SsmError::Aws(AwsCallError::new("ssm:GetParameters", target, region, &e))
+                })
+        })
+        .buffered(CONCURRENT_BATCHES)
+        .try_collect()
+        .await?;
+
+    // SSM answers with the bare name plus a `Selector`; index every form the
+    // request may have used so each requested string finds its parameter.
+    let mut found = HashMap::new();
+    for p in pages.into_iter().flatten() {
+        let selector = p.selector().map(|s| s.trim_start_matches(':').to_owned());
+        let mut keys = Vec::new();
+        for base in [p.name(), p.arn()].into_iter().flatten() {
+            match &selector {
+                Some(s) if !s.is_empty() => keys.push(format!("{base}:{s}")),
+                _ => keys.push(base.to_owned()),
+            }
+        }
+        for k in keys {
+            found.insert(k, p.clone());
+        }
+    }
+    Ok(found)
+}
+
+/// GetParametersByPath across every page, sorted by name.
+async fn get_path(
+    ssm: &aws_sdk_ssm::Client,
+    region: &str,
+    path: &str,
+    recursive: bool,
+    with_decryption: bool,
+    progress: &Progress,
+) -> Result<Vec<Parameter>, SsmError> {
+    let _step = progress.step(format!("ssm:GetParametersByPath in {region} for {path}"));
+    let mut pages = ssm
+        .get_parameters_by_path()
+        .path(path)
+        .recursive(recursive)
+        .with_decryption(with_decryption)
+        .into_paginator()
+        .send();
+    let mut params = BTreeMap::new();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| AwsCallError::new("ssm:GetParametersByPath", path, region, &e))?;
+        for p in page.parameters.unwrap_or_default() {
+            params.insert(p.name().unwrap_or_default().to_owned(), p);
+        }
+    }
+    Ok(params.into_values().collect())
+}
+
+fn is_secure(p: &Parameter) -> bool {
+    p.r#type() == Some(&ParameterType::SecureString)
+}
+
+/// The account the provider reads from, for error messages only; a failure
+/// here must never hide the real error, so it is best effort and brief.
+async fn account_id(sts: &aws_sdk_sts::Client) -> Option<String> {
+    let call = sts.get_caller_identity().send();
+    match tokio::time::timeout(Duration::from_secs(2), call).await {
+        Ok(Ok(out)) => out.account,
+        _ => None,
+    }
+}
+
+/// The plain parameter name of a name or parameter ARN, for allow-list checks:
+/// `arn:aws:ssm:r:a:parameter/x/y` is `/x/y`, `...:parameter/x` is `x`.
+pub fn bare_name(name: &str) -> &str {
+    if !name.starts_with("arn:") {
+        return name;
+    }
+    match name.find(":parameter/") {
+        Some(i) => {
+            let rest = &name[i + ":parameter".len()..];
+            if rest[1..].contains('/') {
+                rest
+            } else {
+                &rest[1..]
+            }
+        }
+        None => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_names_of_arns() {
+        assert_eq!(bare_name("/a/b"), "/a/b");
+        assert_eq!(bare_name("arn:aws:ssm:us-east-1:1:parameter/a/b"), "/a/b");
+        assert_eq!(bare_name("arn:aws:ssm:us-east-1:1:parameter/flat"), "flat");
+    }
+
+    #[test]
+    fn not_found_lists_every_name_with_region_and_account() {
+        let e = SsmError::NotFound {
+            names: vec!["/a".into(), "/b:prod".into()],
+            region: "us-east-1".into(),
+            account: Some("123456789012".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "SSM parameters /a, /b:prod not found in us-east-1 (account 123456789012); check the name (and version or label) and the region"
+        );
+    }
+}
