@@ -1,0 +1,165 @@
+//! Shared test bed: moto as AWS, a loopback receiver as CloudFormation's
+//! ResponseURL, and request fixtures.
+//!
+//! moto is started by `scripts/test.sh` (the README's test command), which
+//! exports its address as `CRP_TEST_MOTO_URL`.
+
+#![allow(dead_code)]
+
+pub mod http;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use cross_region_param::aws::{self, AwsClients};
+use cross_region_param::protocol::{ResponseSender, RetryPolicy};
+use cross_region_param::{Config, Provider, Resolver};
+use serde_json::{Value, json};
+
+/// moto's address; tests that need AWS fail loudly without it.
+pub fn moto_url() -> String {
+    std::env::var("CRP_TEST_MOTO_URL").unwrap_or_else(|_| {
+        panic!("CRP_TEST_MOTO_URL is not set: run the tests with `make test`, which starts moto")
+    })
+}
+
+/// An SDK configuration that talks to `endpoint` with dummy credentials.
+pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .retry_config(aws::retry_config())
+        .timeout_config(aws::timeout_config())
+        .load()
+        .await
+}
+
+/// An SDK configuration for moto.
+pub async fn moto_config() -> SdkConfig {
+    sdk_config_for(&moto_url()).await
+}
+
+/// An SSM client for moto in `region`.
+pub async fn moto_ssm(region: &str) -> aws_sdk_ssm::Client {
+    let config = moto_config().await;
+    let config = aws_sdk_ssm::config::Builder::from(&config)
+        .region(Region::new(region.to_owned()))
+        .build();
+    aws_sdk_ssm::Client::from_conf(config)
+}
+
+/// A name no other test uses, since every test shares one moto server.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let pid = std::process::id();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{pid}-{nanos}-{n}")
+}
+
+/// Puts a String parameter and returns its name.
+pub async fn put_param(
+    region: &str,
+    name: &str,
+    value: &str,
+    kind: aws_sdk_ssm::types::ParameterType,
+) {
+    moto_ssm(region)
+        .await
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(kind)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The configuration tests use: loopback response URLs allowed.
+pub fn test_config(extra: &[(&str, &str)]) -> Config {
+    let mut pairs: Vec<(String, String)> = vec![(
+        "CRP_RESPONSE_URL_HOSTS".into(),
+        "127.0.0.1,localhost".into(),
+    )];
+    pairs.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    Config::from_lookup(|name| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap()
+}
+
+/// Fast retries, so tests of the retry path take milliseconds.
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 5,
+        initial_backoff: std::time::Duration::from_millis(20),
+        max_backoff: std::time::Duration::from_millis(100),
+        attempt_timeout: std::time::Duration::from_secs(5),
+    }
+}
+
+/// A provider wired to `endpoint` (moto, or something that misbehaves).
+pub async fn provider_for(endpoint: &str, config: Config) -> Provider<Resolver> {
+    let config = Arc::new(config);
+    let clients = Arc::new(AwsClients::from_config(sdk_config_for(endpoint).await));
+    let resolver = Arc::new(Resolver::new(clients, Arc::clone(&config)));
+    Provider::new(
+        resolver,
+        ResponseSender::new(fast_retries()).unwrap(),
+        config,
+    )
+}
+
+/// A provider wired to moto.
+pub async fn moto_provider(config: Config) -> Provider<Resolver> {
+    provider_for(&moto_url(), config).await
+}
+
+const STACK_ID: &str = "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/ClientAppStack/4f1d2e00-0000-4000-8000-000000000001";
+
+/// A Create request as CloudFormation sends it.
+pub fn create_event(response_url: &str, properties: Value) -> Value {
+    json!({
+        "RequestType": "Create",
+        "ServiceToken": "arn:aws:lambda:ap-northeast-1:123456789012:function:cross-region-param",
+        "ResponseURL": response_url,
+        "StackId": STACK_ID,
+        "RequestId": unique("req"),
+        "LogicalResourceId": "EdgeAuth",
+        "ResourceType": "Custom::CrossRegionParam",
+        "ResourceProperties": properties,
+    })
+}
+
+/// An Update request.
+pub fn update_event(response_url: &str, physical_id: &str, properties: Value, old: Value) -> Value {
+    let mut e = create_event(response_url, properties);
+    e["RequestType"] = json!("Update");
+    e["PhysicalResourceId"] = json!(physical_id);
+    e["OldResourceProperties"] = old;
+    e
+}
+
+/// A Delete request.
+pub fn delete_event(response_url: &str, physical_id: &str, properties: Value) -> Value {
+    let mut e = create_event(response_url, properties);
+    e["RequestType"] = json!("Delete");
+    e["PhysicalResourceId"] = json!(physical_id);
+    e
+}
