@@ -5,7 +5,7 @@
 //! Every missing name is collected into one Reason rather than failing on the
 //! first.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_sdk_ssm::types::{Parameter, ParameterType};
@@ -78,15 +78,16 @@ pub async fn resolve(
     props: &ResourceProperties,
     progress: &Progress,
 ) -> Result<Contribution, SsmError> {
-    let mut wanted: BTreeSet<String> = BTreeSet::new();
-    if let Some(r) = &props.parameter_name {
-        wanted.insert(r.request_name());
-    }
-    wanted.extend(props.parameters.values().map(ParameterRef::request_name));
+    let wanted: BTreeMap<String, &ParameterRef> = props
+        .parameter_name
+        .iter()
+        .chain(props.parameters.values())
+        .map(|r| (r.request_name(), r))
+        .collect();
 
     let found = get_named(ssm, region, &wanted, props.with_decryption, progress).await?;
     let missing: Vec<String> = wanted
-        .iter()
+        .keys()
         .filter(|n| !found.contains_key(*n))
         .cloned()
         .collect();
@@ -169,55 +170,60 @@ pub async fn resolve(
 async fn get_named(
     ssm: &aws_sdk_ssm::Client,
     region: &str,
-    wanted: &BTreeSet<String>,
+    wanted: &BTreeMap<String, &ParameterRef>,
     with_decryption: bool,
     progress: &Progress,
 ) -> Result<HashMap<String, Parameter>, SsmError> {
-    let batches: Vec<Vec<String>> = wanted
-        .iter()
-        .cloned()
-        .collect::<Vec<_>>()
-        .chunks(BATCH_SIZE)
-        .map(<[String]>::to_vec)
-        .collect();
-    let pages: Vec<Vec<Parameter>> = futures::stream::iter(batches)
-        .map(|batch| async move {
-            let _step = progress.step(format!(
-                "ssm:GetParameters in {region} for {}",
-                batch.join(", ")
-            ));
-            let target = batch.join(", ");
-            ssm.get_parameters()
-                .set_names(Some(batch))
-                .with_decryption(with_decryption)
-                .send()
-                .await
-                .map(|out| out.parameters.unwrap_or_default())
-                .map_err(|e| {
-                    SsmError::Aws(AwsCallError::new("ssm:GetParameters", target, region, &e))
-                })
-        })
-        .buffered(CONCURRENT_BATCHES)
-        .try_collect()
-        .await?;
+    let pages: Vec<(Vec<ParameterRef>, Vec<Parameter>)> =
+        futures::stream::iter(batches(wanted.values().copied()))
+            .map(|batch| async move {
+                let names: Vec<String> = batch.iter().map(|r| r.request_name()).collect();
+                let target = names.join(", ");
+                let _step = progress.step(format!("ssm:GetParameters in {region} for {target}"));
+                ssm.get_parameters()
+                    .set_names(Some(names))
+                    .with_decryption(with_decryption)
+                    .send()
+                    .await
+                    .map(|out| (batch, out.parameters.unwrap_or_default()))
+                    .map_err(|e| {
+                        SsmError::Aws(AwsCallError::new("ssm:GetParameters", target, region, &e))
+                    })
+            })
+            .buffered(CONCURRENT_BATCHES)
+            .try_collect()
+            .await?;
 
-    // SSM answers with the bare name plus a `Selector`; index every form the
-    // request may have used so each requested string finds its parameter.
     let mut found = HashMap::new();
-    for p in pages.into_iter().flatten() {
-        let selector = p.selector().map(|s| s.trim_start_matches(':').to_owned());
-        let mut keys = Vec::new();
-        for base in [p.name(), p.arn()].into_iter().flatten() {
-            match &selector {
-                Some(s) if !s.is_empty() => keys.push(format!("{base}:{s}")),
-                _ => keys.push(base.to_owned()),
+    for (batch, params) in pages {
+        for p in params {
+            // A batch holds each parameter name once, so the returned name (or
+            // ARN) identifies the request, whether or not SSM echoes a Selector.
+            let matched = batch
+                .iter()
+                .find(|r| Some(r.name.as_str()) == p.name() || Some(r.name.as_str()) == p.arn());
+            if let Some(r) = matched {
+                found.insert(r.request_name(), p);
             }
-        }
-        for k in keys {
-            found.insert(k, p.clone());
         }
     }
     Ok(found)
+}
+
+/// Splits requests into GetParameters batches of at most [`BATCH_SIZE`], never
+/// putting two selectors of the same parameter in one batch.
+fn batches<'a>(refs: impl Iterator<Item = &'a ParameterRef>) -> Vec<Vec<ParameterRef>> {
+    let mut out: Vec<Vec<ParameterRef>> = Vec::new();
+    for r in refs {
+        let slot = out
+            .iter_mut()
+            .find(|b| b.len() < BATCH_SIZE && b.iter().all(|o| o.name != r.name));
+        match slot {
+            Some(b) => b.push(r.clone()),
+            None => out.push(vec![r.clone()]),
+        }
+    }
+    out
 }
 
 /// GetParametersByPath across every page, sorted by name.
@@ -290,6 +296,25 @@ mod tests {
         assert_eq!(bare_name("/a/b"), "/a/b");
         assert_eq!(bare_name("arn:aws:ssm:us-east-1:1:parameter/a/b"), "/a/b");
         assert_eq!(bare_name("arn:aws:ssm:us-east-1:1:parameter/flat"), "flat");
+    }
+
+    #[test]
+    fn batches_hold_ten_names_and_each_parameter_once() {
+        let refs: Vec<ParameterRef> = (0..23)
+            .map(|i| ParameterRef::parse(&format!("/p{i}")).unwrap())
+            .chain(["/p1:2", "/p1:prod", "/p1:3"].map(|s| ParameterRef::parse(s).unwrap()))
+            .collect();
+        let b = batches(refs.iter());
+        assert!(b.iter().all(|batch| batch.len() <= BATCH_SIZE));
+        assert_eq!(b.iter().map(Vec::len).sum::<usize>(), 26);
+        for batch in &b {
+            let mut names: Vec<&str> = batch.iter().map(|r| r.name.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), batch.len(), "a name twice in one batch");
+        }
+        // Three batches for the 23 names, and /p1's extra selectors spill over.
+        assert!(b.len() <= 5, "{} batches", b.len());
     }
 
     #[test]
