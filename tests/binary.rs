@@ -1,0 +1,203 @@
+//! The real Lambda binary under a small Lambda Runtime API emulator: it
+//! fetches invocations, answers CloudFormation, reports success to the
+//! runtime, and logs one JSON line per request without the presigned query.
+
+mod support;
+
+use std::collections::VecDeque;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_ssm::types::ParameterType;
+use serde_json::{Value, json};
+use support::http::{Receiver, eventually, read_request, write_response};
+use support::*;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+
+/// What the runtime was told about each invocation: (request id, path kind).
+type Reports = Arc<Mutex<Vec<(String, String)>>>;
+
+/// Serves `events` through the Runtime API; `next` blocks once they run out.
+async fn runtime_api(events: Vec<(Value, u64)>) -> (u16, Reports) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let queue = Arc::new(Mutex::new(
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(i, (e, d))| (format!("inv-{i}"), e, d))
+            .collect::<VecDeque<_>>(),
+    ));
+    let reports: Reports = Arc::default();
+    let rep = Arc::clone(&reports);
+    tokio::spawn(async move {
+        let mut parked = Vec::new();
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let Some(req) = read_request(&mut stream).await else {
+                continue;
+            };
+            if req.path.ends_with("/invocation/next") {
+                let next = queue.lock().unwrap().pop_front();
+                match next {
+                    Some((id, event, deadline)) => {
+                        let headers = [
+                            ("lambda-runtime-aws-request-id", id),
+                            ("lambda-runtime-deadline-ms", deadline.to_string()),
+                            (
+                                "lambda-runtime-invoked-function-arn",
+                                "arn:aws:lambda:ap-northeast-1:123456789012:function:crp"
+                                    .to_owned(),
+                            ),
+                            (
+                                "lambda-runtime-trace-id",
+                                "Root=1-00000000-000000000000000000000000".to_owned(),
+                            ),
+                            ("content-type", "application/json".to_owned()),
+                        ];
+                        write_response(&mut stream, 200, &headers, event.to_string().as_bytes())
+                            .await;
+                    }
+                    // Out of work: hold the connection, as Lambda does.
+                    None => parked.push(stream),
+                }
+            } else {
+                let parts: Vec<&str> = req.path.split('/').collect();
+                let id = parts
+                    .iter()
+                    .rev()
+                    .nth(1)
+                    .map(|s| (*s).to_owned())
+                    .unwrap_or_default();
+                let kind = parts.last().map(|s| (*s).to_owned()).unwrap_or_default();
+                rep.lock().unwrap().push((id, kind));
+                write_response(&mut stream, 202, &[], b"{}").await;
+            }
+        }
+    });
+    (port, reports)
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+#[tokio::test]
+async fn the_binary_answers_cloudformation_under_a_lambda_runtime() {
+    let name = unique("/crp-test/binary");
+    put_param("us-east-1", &name, "from-us-east-1", ParameterType::String).await;
+    let receiver = Receiver::start().await;
+    let good = create_event(
+        &receiver.url(),
+        json!({"Region": "us-east-1", "ParameterName": name}),
+    );
+    let bad = create_event(
+        &receiver.url(),
+        json!({"Region": "us-east-1", "ParameterName": name, "Regoin": "x"}),
+    );
+    // The second invocation carries a deadline in the past, as some local
+    // emulators do: the provider must fall back to a sane budget.
+    let (port, reports) =
+        runtime_api(vec![(good.clone(), now_ms() + 60_000), (bad.clone(), 0)]).await;
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_cross-region-param"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+        .env("AWS_LAMBDA_FUNCTION_NAME", "crp")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/crp")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_ENDPOINT_URL", moto_url())
+        .env("AWS_REGION", "ap-northeast-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("CRP_RESPONSE_URL_HOSTS", "127.0.0.1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    let done = eventually(Duration::from_secs(60), || {
+        reports.lock().unwrap().len() >= 2
+    })
+    .await;
+    child.kill().await.unwrap();
+    let mut logs = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    assert!(
+        done,
+        "the binary did not finish both invocations; logs:\n{logs}"
+    );
+
+    let reports = reports.lock().unwrap().clone();
+    assert_eq!(
+        reports,
+        vec![
+            ("inv-0".into(), "response".into()),
+            ("inv-1".into(), "response".into())
+        ]
+    );
+
+    let puts = receiver.requests();
+    assert_eq!(puts.len(), 2);
+    let by_request = |e: &Value| {
+        puts.iter()
+            .find(|p| p.json()["RequestId"] == e["RequestId"])
+            .unwrap()
+            .json()
+    };
+    let ok = by_request(&good);
+    assert_eq!(ok["Status"], "SUCCESS", "{ok}");
+    assert_eq!(ok["Data"]["Value"], "from-us-east-1");
+    let failed = by_request(&bad);
+    assert_eq!(failed["Status"], "FAILED");
+    assert!(
+        failed["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("unknown property 'Regoin' (did you mean 'Region'?)")
+    );
+
+    // One JSON line per request with its identity, outcome and duration.
+    let answered: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["message"] == "request answered")
+        .collect();
+    assert_eq!(answered.len(), 2, "logs:\n{logs}");
+    let line = answered.iter().find(|v| v["outcome"] == "SUCCESS").unwrap();
+    assert_eq!(line["span"]["request_type"], "Create");
+    assert_eq!(line["span"]["logical_resource_id"], "EdgeAuth");
+    assert_eq!(line["span"]["request_id"], good["RequestId"]);
+    assert!(line["duration_ms"].is_u64());
+    assert!(
+        logs.contains("fallback budget"),
+        "the unusable deadline is logged"
+    );
+    assert!(
+        !logs.contains("X-Amz-Signature"),
+        "the presigned query never reaches the logs"
+    );
+    assert!(!logs.contains("from-us-east-1"), "values are never logged");
+}
