@@ -1,17 +1,28 @@
-//! AWS client setup: one shared `SdkConfig`, one set of clients per region.
+//! AWS client setup: one shared `SdkConfig`, one set of clients per region,
+//! and one per assumed role.
 //!
-//! Clients are built the first time a region is asked for and then reused by
-//! every later invocation of the warm Lambda, so connection pools and TLS
-//! sessions survive between requests. Tests build this from an `SdkConfig` that
-//! points at a local moto server.
+//! Clients are built the first time a region (or a region and role) is asked
+//! for and then reused by every later invocation of the warm Lambda, so
+//! connection pools, TLS sessions and assumed-role credentials survive between
+//! requests. Tests build this from an `SdkConfig` that points at a local moto
+//! server.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
+use sha2::{Digest, Sha256};
+
+use crate::properties::RoleSpec;
+use crate::resolve::{AwsCallError, FailureKind, Progress};
 
 /// The clients a resolver may use, all bound to one region (and identity).
 #[derive(Clone, Debug)]
@@ -53,6 +64,20 @@ impl RegionClients {
 pub struct AwsClients {
     base: SdkConfig,
     regional: Mutex<HashMap<String, Arc<RegionClients>>>,
+    assumed: Mutex<HashMap<RoleKey, Arc<RegionClients>>>,
+}
+
+/// What makes one assumed-role session distinct.
+///
+/// The session name is part of the key so that CloudTrail in the target
+/// account names the stack and resource that actually read, rather than
+/// whichever resource happened to assume the role first in this warm Lambda.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RoleKey {
+    region: String,
+    role_arn: String,
+    external_id: Option<String>,
+    session_name: String,
 }
 
 impl AwsClients {
@@ -73,6 +98,7 @@ impl AwsClients {
         Self {
             base,
             regional: Mutex::new(HashMap::new()),
+            assumed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -90,6 +116,262 @@ impl AwsClients {
                 .or_insert_with(|| Arc::new(RegionClients::new(&self.base, region))),
         )
     }
+
+    /// The clients for `region` acting as `role`, under `session_name`.
+    ///
+    /// The first time a role is asked for, it is assumed right away (with STS
+    /// in `region`, using the provider's own credentials) so that a refusal —
+    /// a trust policy that does not name the provider, a wrong `ExternalId` —
+    /// fails here with its own Reason instead of surfacing later as a vague
+    /// credentials error on some read. Only a successful assumption is cached;
+    /// the clients then refresh the credentials by themselves shortly before
+    /// they expire, so later requests make no STS call at all.
+    pub async fn assumed(
+        &self,
+        region: &str,
+        role: &RoleSpec,
+        session_name: &str,
+        progress: &Progress,
+    ) -> Result<Arc<RegionClients>, AssumeRoleError> {
+        let key = RoleKey {
+            region: region.to_owned(),
+            role_arn: role.arn.clone(),
+            external_id: role.external_id.clone(),
+            session_name: session_name.to_owned(),
+        };
+        if let Some(found) = self.assumed_cache().get(&key) {
+            return Ok(Arc::clone(found));
+        }
+
+        let provider = AssumedRole {
+            sts: self.region(region).sts.clone(),
+            region: region.to_owned(),
+            role_arn: role.arn.clone(),
+            external_id: role.external_id.clone(),
+            session_name: session_name.to_owned(),
+            primed: Mutex::new(None),
+        };
+        let first = {
+            let _step = progress.step(format!("sts:AssumeRole on {} in {region}", role.arn));
+            provider.assume().await.map_err(|source| AssumeRoleError {
+                role_arn: role.arn.clone(),
+                with_external_id: role.external_id.is_some(),
+                source,
+            })?
+        };
+        *provider
+            .primed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(first);
+
+        // One identity cache shared by every client of this role, so the five
+        // service clients do not each assume the role on their own.
+        let config = self
+            .base
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .identity_cache(
+                IdentityCache::lazy()
+                    .buffer_time(CREDENTIALS_REFRESH_MARGIN)
+                    .build(),
+            )
+            .build();
+        let clients = Arc::new(RegionClients::new(&config, region));
+        // A concurrent request may have built the same entry meanwhile; keep
+        // the first so every caller shares one credentials cache.
+        Ok(Arc::clone(
+            self.assumed_cache().entry(key).or_insert(clients),
+        ))
+    }
+
+    fn assumed_cache(&self) -> std::sync::MutexGuard<'_, HashMap<RoleKey, Arc<RegionClients>>> {
+        self.assumed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// How long before expiry assumed credentials are replaced; long enough that
+/// a request started just before the cutoff still finishes with valid ones.
+const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// STS refused (or failed) to let the provider assume a `RoleArn`.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct AssumeRoleError {
+    /// The role that was asked for.
+    pub role_arn: String,
+    /// Whether an `ExternalId` was sent (a wrong one is refused as access denied).
+    pub with_external_id: bool,
+    /// The failed call.
+    pub source: AwsCallError,
+}
+
+impl fmt::Display for AssumeRoleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.source)?;
+        if self.source.kind == FailureKind::AccessDenied {
+            let external = if self.with_external_id {
+                " and that the ExternalId matches the one it expects"
+            } else {
+                " (and whether it expects an ExternalId)"
+            };
+            write!(
+                f,
+                "; also check that the trust policy of {} allows the provider's role to assume it{external}",
+                self.role_arn
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Credentials for one role, from sts:AssumeRole with the provider's own
+/// credentials. Wrapped in the SDK's identity cache, which decides when to
+/// call it again.
+#[derive(Debug)]
+struct AssumedRole {
+    sts: aws_sdk_sts::Client,
+    region: String,
+    role_arn: String,
+    external_id: Option<String>,
+    session_name: String,
+    /// The credentials from the eager first call, handed to the identity cache
+    /// on its first request so building the clients costs one AssumeRole, not two.
+    primed: Mutex<Option<Credentials>>,
+}
+
+impl AssumedRole {
+    async fn assume(&self) -> Result<Credentials, AwsCallError> {
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&self.role_arn)
+            .role_session_name(&self.session_name)
+            .set_external_id(self.external_id.clone())
+            .send()
+            .await
+            .map_err(|e| AwsCallError::new("sts:AssumeRole", &self.role_arn, &self.region, &e))?;
+        let creds = out.credentials.ok_or_else(|| AwsCallError {
+            action: "sts:AssumeRole",
+            target: self.role_arn.clone(),
+            region: self.region.clone(),
+            kind: FailureKind::Other,
+            code: None,
+            message: "STS answered without credentials".to_owned(),
+        })?;
+        let expiry = SystemTime::try_from(creds.expiration).ok();
+        Ok(Credentials::new(
+            creds.access_key_id,
+            creds.secret_access_key,
+            Some(creds.session_token),
+            expiry,
+            "CrossRegionParamAssumeRole",
+        ))
+    }
+
+    /// The primed credentials, unless they are already too close to expiry.
+    fn take_primed(&self) -> Option<Credentials> {
+        let creds = self
+            .primed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()?;
+        let fresh = creds
+            .expiry()
+            .is_none_or(|at| at > SystemTime::now() + CREDENTIALS_REFRESH_MARGIN);
+        fresh.then_some(creds)
+    }
+}
+
+impl ProvideCredentials for AssumedRole {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            if let Some(creds) = self.take_primed() {
+                return Ok(creds);
+            }
+            self.assume()
+                .await
+                .map_err(CredentialsError::provider_error)
+        })
+    }
+}
+
+/// The longest RoleSessionName STS accepts.
+const SESSION_NAME_MAX: usize = 64;
+/// Hex digits of the hash appended when a session name had to be cut.
+const SESSION_HASH_LEN: usize = 8;
+/// The share of a cut name kept for the logical id; the stack gets the rest.
+const SESSION_LOGICAL_MAX: usize = 24;
+
+/// The RoleSessionName for a resource: `crp-<stack>-<logical id>`, so the
+/// target account's CloudTrail shows who read.
+///
+/// `stack_id` may be a stack ARN (`arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID`,
+/// whose NAME is used) or a plain name. Any input gives a valid name: characters
+/// outside `[A-Za-z0-9_+=,.@-]` become `-`, and a name longer than 64 characters
+/// is cut, keeping the start of both parts, with a hash of the full input
+/// appended so different long names stay different.
+pub fn session_name(stack_id: &str, logical_resource_id: &str) -> String {
+    let stack = sanitize(stack_name_of(stack_id));
+    let logical = sanitize(logical_resource_id);
+    let full = join_session(&stack, &logical);
+    if full.len() <= SESSION_NAME_MAX {
+        return full;
+    }
+
+    let digest = Sha256::digest(format!("{stack_id}\n{logical_resource_id}").as_bytes());
+    let hash: String = digest
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        .chars()
+        .take(SESSION_HASH_LEN)
+        .collect();
+    // "crp-" + stack + "-" + logical + "-" + hash
+    let budget = SESSION_NAME_MAX - "crp-".len() - 2 - SESSION_HASH_LEN;
+    let logical_len = logical.len().min(SESSION_LOGICAL_MAX);
+    let stack_len = stack.len().min(budget - logical_len);
+    let logical_len = logical.len().min(budget - stack_len);
+    // Both parts are ASCII after sanitizing, so byte slicing is safe.
+    let mut name = join_session(&stack[..stack_len], &logical[..logical_len]);
+    name.push('-');
+    name.push_str(&hash);
+    name
+}
+
+fn join_session(stack: &str, logical: &str) -> String {
+    ["crp", stack, logical]
+        .iter()
+        .filter(|part| !part.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn stack_name_of(stack_id: &str) -> &str {
+    if !stack_id.starts_with("arn:") {
+        return stack_id;
+    }
+    stack_id
+        .splitn(6, ':')
+        .nth(5)
+        .and_then(|resource| resource.strip_prefix("stack/"))
+        .map(|rest| rest.split('/').next().unwrap_or(rest))
+        .unwrap_or(stack_id)
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 /// Standard retries with backoff: throttling and transient faults are retried
@@ -126,5 +408,90 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &c));
         assert_eq!(c.region, "ap-northeast-1");
+    }
+
+    fn valid_session_name(name: &str) -> bool {
+        (2..=SESSION_NAME_MAX).contains(&name.len())
+            && name.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-')
+            })
+    }
+
+    #[test]
+    fn session_name_uses_the_stack_name_from_its_arn_and_the_logical_id() {
+        assert_eq!(
+            session_name(
+                "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/app/0b2c-11ee",
+                "EdgeAuth"
+            ),
+            "crp-app-EdgeAuth"
+        );
+        assert_eq!(session_name("app", "EdgeAuth"), "crp-app-EdgeAuth");
+    }
+
+    #[test]
+    fn a_200_character_stack_name_gives_a_valid_readable_session_name() {
+        let stack = format!(
+            "arn:aws:cloudformation:us-east-1:1:stack/{}/u",
+            "s".repeat(200)
+        );
+        let name = session_name(&stack, "EdgeAuth");
+        assert!(valid_session_name(&name), "{name}");
+        assert_eq!(name.len(), SESSION_NAME_MAX);
+        assert!(name.starts_with("crp-sss"), "{name}");
+        assert!(name.contains("-EdgeAuth-"), "{name}");
+    }
+
+    #[test]
+    fn long_names_that_differ_only_past_the_cut_stay_distinct() {
+        let a = session_name(&format!("{}a", "x".repeat(100)), "Res");
+        let b = session_name(&format!("{}b", "x".repeat(100)), "Res");
+        assert_ne!(a, b);
+        assert!(valid_session_name(&a) && valid_session_name(&b));
+    }
+
+    #[test]
+    fn odd_inputs_always_give_valid_session_names() {
+        let fixed = [
+            ("", ""),
+            ("", "R"),
+            ("/", "/"),
+            ("arn:aws:cloudformation:r:a:stack/", ""),
+            ("arn:", "x"),
+            ("日本語のスタック", "論理ID"),
+            ("a/b\\c d\te", "x:y*z"),
+            ("🦀🦀🦀", "🦀"),
+        ];
+        for (stack, logical) in fixed {
+            let name = session_name(stack, logical);
+            assert!(
+                valid_session_name(&name),
+                "{stack:?} {logical:?} -> {name:?}"
+            );
+        }
+        // A small deterministic generator over awkward characters and lengths,
+        // standing in for a property test.
+        let pool: Vec<char> = "aZ09_+=,.@-/:\\ \t\n*é日🦀\u{0}\u{200b}".chars().collect();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..2000 {
+            let mut text = |max: u64| -> String {
+                let len = next() % max;
+                (0..len)
+                    .map(|_| pool[(next() % pool.len() as u64) as usize])
+                    .collect()
+            };
+            let (stack, logical) = (text(300), text(120));
+            let name = session_name(&stack, &logical);
+            assert!(
+                valid_session_name(&name),
+                "{stack:?} {logical:?} -> {name:?}"
+            );
+        }
     }
 }

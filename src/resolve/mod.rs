@@ -62,6 +62,9 @@ pub enum ResolveError {
     /// The stack outputs source failed.
     #[error(transparent)]
     Stack(#[from] stack::StackError),
+    /// The `RoleArn` could not be assumed.
+    #[error(transparent)]
+    AssumeRole(Box<crate::aws::AssumeRoleError>),
     /// Two sources produced the same Data key.
     #[error(
         "Data key '{key}' is produced by both {first} and {second}; rename or drop one of them"
@@ -235,7 +238,14 @@ impl Resolver {
         let outputs = async {
             match &props.stack_name {
                 Some(name) => Some(
-                    stack::resolve(&clients.cloudformation, &clients.region, name, progress).await,
+                    stack::resolve(
+                        &clients.cloudformation,
+                        &clients.sts,
+                        &clients.region,
+                        name,
+                        progress,
+                    )
+                    .await,
                 ),
                 None => None,
             }
@@ -306,18 +316,25 @@ impl Resolver {
         }
     }
 
+    /// The clients to read with: the provider's own in the source region, or,
+    /// with `RoleArn`, clients acting as that role (assumed on first use, then
+    /// cached with their credentials across requests).
     async fn clients_for(
         &self,
         props: &ResourceProperties,
-        _requester: &Requester,
-        _progress: &Progress,
+        requester: &Requester,
+        progress: &Progress,
     ) -> Result<Arc<RegionClients>, ResolveError> {
         match &props.role {
             None => Ok(self.clients.region(&props.region)),
-            Some(role) => Err(ResolveError::NotAllowed(format!(
-                "RoleArn {} cannot be used: cross-account reads are not available in this build",
-                role.arn
-            ))),
+            Some(role) => {
+                let session =
+                    crate::aws::session_name(&requester.stack_id, &requester.logical_resource_id);
+                self.clients
+                    .assumed(&props.region, role, &session, progress)
+                    .await
+                    .map_err(|e| ResolveError::AssumeRole(Box::new(e)))
+            }
         }
     }
 }
