@@ -339,6 +339,17 @@ impl Resolver {
     }
 }
 
+/// The account a client reads from, for Reasons only ("not found in us-east-1
+/// (account 123456789012)"). Best effort and brief, so it can never hide the
+/// real error.
+pub(crate) async fn account_id(sts: &aws_sdk_sts::Client) -> Option<String> {
+    let call = sts.get_caller_identity().send();
+    match tokio::time::timeout(std::time::Duration::from_secs(2), call).await {
+        Ok(Ok(out)) => out.account,
+        _ => None,
+    }
+}
+
 fn merge(parts: Vec<(&'static str, Contribution)>) -> Result<Resolved, ResolveError> {
     let mut resolved = Resolved::default();
     let mut owner: BTreeMap<String, &'static str> = BTreeMap::new();

@@ -6,13 +6,12 @@
 //! first.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 use aws_sdk_ssm::types::{Parameter, ParameterType};
 use futures::{StreamExt, TryStreamExt};
 use thiserror::Error;
 
-use super::{AwsCallError, Contribution, Progress};
+use super::{AwsCallError, Contribution, Progress, account_id};
 use crate::properties::{ParameterRef, ResourceProperties};
 
 /// SSM's limit on names per GetParameters call.
@@ -256,16 +255,6 @@ async fn get_path(
 
 fn is_secure(p: &Parameter) -> bool {
     p.r#type() == Some(&ParameterType::SecureString)
-}
-
-/// The account the provider reads from, for error messages only; a failure
-/// here must never hide the real error, so it is best effort and brief.
-async fn account_id(sts: &aws_sdk_sts::Client) -> Option<String> {
-    let call = sts.get_caller_identity().send();
-    match tokio::time::timeout(Duration::from_secs(2), call).await {
-        Ok(Ok(out)) => out.account,
-        _ => None,
-    }
 }
 
 /// The plain parameter name of a name or parameter ARN, for allow-list checks:

@@ -8,12 +8,10 @@
 //! Whether a stack's outputs can be trusted depends on its status; see
 //! [`usable`].
 
-use std::time::Duration;
-
 use aws_sdk_cloudformation::types::Stack;
 use thiserror::Error;
 
-use super::{AwsCallError, Contribution, Progress};
+use super::{AwsCallError, Contribution, Progress, account_id};
 
 /// Prefix of every Data key this source produces.
 pub const OUTPUT_KEY_PREFIX: &str = "Outputs.";
@@ -182,16 +180,6 @@ async fn not_found(sts: &aws_sdk_sts::Client, stack: &str, region: &str) -> Stac
         stack: stack.to_owned(),
         region: region.to_owned(),
         account: account_id(sts).await,
-    }
-}
-
-/// The account searched, for the Reason only; best effort and brief so it can
-/// never hide the real error.
-async fn account_id(sts: &aws_sdk_sts::Client) -> Option<String> {
-    let call = sts.get_caller_identity().send();
-    match tokio::time::timeout(Duration::from_secs(2), call).await {
-        Ok(Ok(out)) => out.account,
-        _ => None,
     }
 }
 
