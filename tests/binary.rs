@@ -4,80 +4,14 @@
 
 mod support;
 
-use std::collections::VecDeque;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_ssm::types::ParameterType;
 use serde_json::{Value, json};
-use support::http::{Receiver, eventually, read_request, write_response};
+use support::http::{Receiver, eventually, runtime_api};
 use support::*;
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpListener;
-
-/// What the runtime was told about each invocation: (request id, path kind).
-type Reports = Arc<Mutex<Vec<(String, String)>>>;
-
-/// Serves `events` through the Runtime API; `next` blocks once they run out.
-async fn runtime_api(events: Vec<(Value, u64)>) -> (u16, Reports) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let queue = Arc::new(Mutex::new(
-        events
-            .into_iter()
-            .enumerate()
-            .map(|(i, (e, d))| (format!("inv-{i}"), e, d))
-            .collect::<VecDeque<_>>(),
-    ));
-    let reports: Reports = Arc::default();
-    let rep = Arc::clone(&reports);
-    tokio::spawn(async move {
-        let mut parked = Vec::new();
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let Some(req) = read_request(&mut stream).await else {
-                continue;
-            };
-            if req.path.ends_with("/invocation/next") {
-                let next = queue.lock().unwrap().pop_front();
-                match next {
-                    Some((id, event, deadline)) => {
-                        let headers = [
-                            ("lambda-runtime-aws-request-id", id),
-                            ("lambda-runtime-deadline-ms", deadline.to_string()),
-                            (
-                                "lambda-runtime-invoked-function-arn",
-                                "arn:aws:lambda:ap-northeast-1:123456789012:function:crp"
-                                    .to_owned(),
-                            ),
-                            (
-                                "lambda-runtime-trace-id",
-                                "Root=1-00000000-000000000000000000000000".to_owned(),
-                            ),
-                            ("content-type", "application/json".to_owned()),
-                        ];
-                        write_response(&mut stream, 200, &headers, event.to_string().as_bytes())
-                            .await;
-                    }
-                    // Out of work: hold the connection, as Lambda does.
-                    None => parked.push(stream),
-                }
-            } else {
-                let parts: Vec<&str> = req.path.split('/').collect();
-                let id = parts
-                    .iter()
-                    .rev()
-                    .nth(1)
-                    .map(|s| (*s).to_owned())
-                    .unwrap_or_default();
-                let kind = parts.last().map(|s| (*s).to_owned()).unwrap_or_default();
-                rep.lock().unwrap().push((id, kind));
-                write_response(&mut stream, 202, &[], b"{}").await;
-            }
-        }
-    });
-    (port, reports)
-}
 
 fn now_ms() -> u64 {
     SystemTime::now()
