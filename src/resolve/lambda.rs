@@ -202,8 +202,9 @@ fn numbered(problems: &[String]) -> String {
 /// A weighted alias (RoutingConfig with AdditionalVersionWeights) resolves to
 /// its primary `FunctionVersion` only: Data has one `VersionArn`, and a
 /// Lambda@Edge association cannot split traffic anyway. The identity then
-/// says so (`alias NAME is weighted: primary version only`), so the Reason-free
-/// success is still traceable, and the choice is logged with the weights.
+/// carries `alias NAME is weighted: primary version only` and the weights are
+/// logged, so a success that ignored the extra versions says so. (The physical
+/// id therefore also changes when an alias becomes, or stops being, weighted.)
 pub async fn resolve(
     clients: &RegionClients,
     spec: &FunctionSpec,
