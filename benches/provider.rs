@@ -30,7 +30,9 @@ async fn warm_latency(label: &str, props: Value) {
     for _ in 0..ROUNDS + 3 {
         let event = create_event(&receiver.url(), props.clone());
         let start = Instant::now();
-        let handled = provider.handle(event, Deadline::after(Duration::from_secs(30))).await;
+        let handled = provider
+            .handle(event, Deadline::after(Duration::from_secs(30)))
+            .await;
         samples.push(start.elapsed().as_secs_f64() * 1000.0);
         assert!(handled.is_ok());
     }
@@ -49,8 +51,14 @@ async fn warm_latency(label: &str, props: Value) {
 
 async fn binary_figures(props: Value) {
     let receiver = Receiver::start().await;
-    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64 + 600_000;
-    let events: Vec<(Value, u64)> = (0..=ROUNDS).map(|_| (create_event(&receiver.url(), props.clone()), deadline)).collect();
+    let deadline = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+        + 600_000;
+    let events: Vec<(Value, u64)> = (0..=ROUNDS)
+        .map(|_| (create_event(&receiver.url(), props.clone()), deadline))
+        .collect();
     let (port, reports) = runtime_api(events).await;
     let start = Instant::now();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_cross-region-param"))
@@ -73,10 +81,16 @@ async fn binary_figures(props: Value) {
         .spawn()
         .unwrap();
     let pid = child.id().unwrap();
-    eventually(Duration::from_secs(30), || !reports.lock().unwrap().is_empty()).await;
+    eventually(Duration::from_secs(30), || {
+        !reports.lock().unwrap().is_empty()
+    })
+    .await;
     let first = start.elapsed();
     let rest_start = Instant::now();
-    eventually(Duration::from_secs(120), || reports.lock().unwrap().len() > ROUNDS).await;
+    eventually(Duration::from_secs(120), || {
+        reports.lock().unwrap().len() > ROUNDS
+    })
+    .await;
     let rest = rest_start.elapsed();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
@@ -87,7 +101,9 @@ async fn binary_figures(props: Value) {
             .unwrap_or_else(|| "?".into())
     };
     child.kill().await.unwrap();
-    let size = std::fs::metadata(env!("CARGO_BIN_EXE_cross-region-param")).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(env!("CARGO_BIN_EXE_cross-region-param"))
+        .map(|m| m.len())
+        .unwrap_or(0);
     println!(
         "binary start to first answer {:>6.1} ms | {ROUNDS} warm invocations {:>6.1} ms each | peak RSS {} kB | binary {:.1} MB",
         first.as_secs_f64() * 1000.0,
@@ -104,17 +120,42 @@ async fn main() {
     let mut thirty = Map::new();
     for i in 0..30 {
         let name = format!("{prefix}/p{i:02}");
-        put_param("us-east-1", &name, &format!("value-{i}"), ParameterType::String).await;
+        put_param(
+            "us-east-1",
+            &name,
+            &format!("value-{i}"),
+            ParameterType::String,
+        )
+        .await;
         thirty.insert(format!("K{i:02}"), json!(name));
     }
-    let ten: Map<String, Value> = thirty.iter().take(10).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let ten: Map<String, Value> = thirty
+        .iter()
+        .take(10)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let one = json!({"Region": "us-east-1", "ParameterName": format!("{prefix}/p00")});
 
-    println!("moto at {} (latency is dominated by moto, a single-threaded Python server)", moto_url());
+    println!(
+        "moto at {} (latency is dominated by moto, a single-threaded Python server)",
+        moto_url()
+    );
     warm_latency("ParameterName (1 call)", one.clone()).await;
-    warm_latency("Parameters x10 (1 call)", json!({"Region": "us-east-1", "Parameters": ten})).await;
-    warm_latency("Parameters x30 (3 concurrent calls)", json!({"Region": "us-east-1", "Parameters": thirty})).await;
-    warm_latency("ParametersPath x30 (3 pages)", json!({"Region": "us-east-1", "ParametersPath": prefix})).await;
+    warm_latency(
+        "Parameters x10 (1 call)",
+        json!({"Region": "us-east-1", "Parameters": ten}),
+    )
+    .await;
+    warm_latency(
+        "Parameters x30 (3 concurrent calls)",
+        json!({"Region": "us-east-1", "Parameters": thirty}),
+    )
+    .await;
+    warm_latency(
+        "ParametersPath x30 (3 pages)",
+        json!({"Region": "us-east-1", "ParametersPath": prefix}),
+    )
+    .await;
     warm_latency("Delete (no AWS call)", json!({"Region": "us-east-1"})).await;
     binary_figures(one).await;
 }

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# Checks the provider template, the example templates, the request events and
+# the CDK example. Offline once the tools are installed (.venv from
+# requirements-dev.txt; examples/cdk/node_modules from `npm ci`, run here only
+# when missing or older than package-lock.json).
+#
+# Run from the repository root:  bash scripts/check-templates.sh
+# Prints one line per check and ends with "templates: N passed, M failed".
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=${VENV:-$ROOT/.venv}
+PY=$VENV/bin/python
+LOGDIR=$(mktemp -d)
+trap 'rm -rf "$LOGDIR"' EXIT
+
+export SAM_CLI_TELEMETRY=0
+export CDK_DISABLE_VERSION_CHECK=1
+export CDK_DISABLE_CLI_TELEMETRY=true
+export NO_UPDATE_NOTIFIER=1
+export npm_config_update_notifier=false
+export npm_config_fund=false
+export npm_config_audit=false
+
+passed=0
+failed=0
+n=0
+
+# check NAME CMD... : runs CMD quietly, prints one line, shows the log on failure.
+check() {
+  local name=$1
+  shift
+  n=$((n + 1))
+  local log=$LOGDIR/$n.log
+  if "$@" >"$log" 2>&1; then
+    passed=$((passed + 1))
+    printf 'ok   %s\n' "$name"
+  else
+    failed=$((failed + 1))
+    printf 'FAIL %s\n' "$name"
+    grep -v 'Unknown .* config "nodedir"' "$log" | tail -n 40 | sed 's/^/     | /'
+  fi
+}
+
+for tool in cfn-lint sam python; do
+  if [[ ! -x $VENV/bin/$tool ]]; then
+    echo "missing $VENV/bin/$tool: install requirements-dev.txt into $VENV first" >&2
+    exit 2
+  fi
+done
+
+templates=(template.yaml examples/*.yaml)
+
+# 1. cfn-lint on the provider and the plain CloudFormation examples.
+for t in "${templates[@]}"; do
+  check "cfn-lint $t" "$VENV/bin/cfn-lint" -- "$t"
+done
+
+# 2. SAM's own validation (with its cfn-lint rules) on the same files.
+for t in "${templates[@]}"; do
+  check "sam validate --lint $t" "$VENV/bin/sam" validate --lint --region us-east-1 -t "$t"
+done
+
+# 3. Least privilege: no wildcard actions, no Resource '*', and the provider
+#    role evaluated for several parameter sets.
+check "IAM policies least-privilege (check_policy.py)" "$PY" scripts/check_policy.py "${templates[@]}"
+
+# 4. Request events: valid CloudFormation custom-resource requests.
+check_events() {
+  "$PY" - events/*.json <<'PY'
+import json, re, sys
+from urllib.parse import urlsplit
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+SOURCES = {"ParameterName", "Parameters", "ParametersPath", "FunctionName", "StackName"}
+problems = []
+for path in sys.argv[1:]:
+    def bad(msg):
+        problems.append(f"{path}: {msg}")
+    ev = json.load(open(path))
+    for key in ("RequestType", "ServiceToken", "ResponseURL", "StackId", "RequestId",
+                "LogicalResourceId", "ResourceType", "ResourceProperties"):
+        if key not in ev:
+            bad(f"missing {key}")
+    rtype = ev.get("RequestType")
+    if rtype not in ("Create", "Update", "Delete"):
+        bad(f"RequestType {rtype!r}")
+    if rtype in ("Update", "Delete") and not ev.get("PhysicalResourceId"):
+        bad("Update/Delete without PhysicalResourceId")
+    if rtype == "Create" and "PhysicalResourceId" in ev:
+        bad("Create with a PhysicalResourceId")
+    if (rtype == "Update") != ("OldResourceProperties" in ev):
+        bad("OldResourceProperties must be present exactly on Update")
+    if ev.get("ResourceType") != "Custom::CrossRegionParam":
+        bad("ResourceType is not Custom::CrossRegionParam")
+    if not UUID.match(ev.get("RequestId", "")):
+        bad("RequestId is not a UUID")
+    url = urlsplit(ev.get("ResponseURL", ""))
+    if url.scheme != "http" or url.hostname not in ("127.0.0.1", "localhost"):
+        bad("ResponseURL must stay on loopback so local runs never reach AWS")
+    for field in ("ResourceProperties", "OldResourceProperties"):
+        props = ev.get(field)
+        if props is None:
+            continue
+        if props.get("ServiceToken") != ev.get("ServiceToken"):
+            bad(f"{field}.ServiceToken differs from ServiceToken")
+        if not props.get("Region"):
+            bad(f"{field} without Region")
+        if not SOURCES & set(props) and rtype != "Delete":
+            bad(f"{field} names no source")
+        for k, v in props.items():
+            ok = isinstance(v, str) or (isinstance(v, dict) and all(isinstance(x, str) for x in v.values()))
+            if not ok:
+                bad(f"{field}.{k} is not a string (CloudFormation sends strings)")
+if problems:
+    print("\n".join(problems))
+    sys.exit(1)
+print(f"{len(sys.argv) - 1} events checked")
+PY
+}
+check "events/*.json are CloudFormation requests" check_events
+
+# 5. The CDK example: install (only when needed), type-check, synthesize.
+# (subshells: the cd stays inside each function)
+cdk_install() (
+  cd examples/cdk
+  if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+)
+cdk_typecheck() (cd examples/cdk && npx --no-install tsc --noEmit)
+cdk_synth() (
+  cd examples/cdk
+  rm -rf cdk.out
+  # deployId fixed so the synthesized templates are reproducible.
+  npx --no-install cdk synth --quiet --no-notices -o cdk.out -c deployId=check
+)
+check "examples/cdk npm ci (if needed)" cdk_install
+check "examples/cdk tsc --noEmit" cdk_typecheck
+check "examples/cdk cdk synth" cdk_synth
+synth_templates=(examples/cdk/cdk.out/*.template.json)
+# W3005: CDK adds a DependsOn on the function's role that a GetAtt already implies.
+check "cfn-lint on synthesized CDK templates" "$VENV/bin/cfn-lint" --ignore-checks W3005 -- "${synth_templates[@]}"
+
+# 6. No export deadlock possible: nothing exported but the provider's own ARN,
+#    nothing imported but that ARN, no CDK cross-region export machinery.
+check_no_exports() {
+  "$PY" - "$@" <<'PY'
+import json, re, sys
+from pathlib import Path
+from cfnlint.decode import decode
+
+ALLOWED_IMPORT = "CrossRegionParam-ServiceToken"
+FORBIDDEN = re.compile(r"cdk-exports|ExportsWriter|ExportsReader|CrossRegionExport", re.I)
+problems = []
+
+def walk(node, path, found):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "Fn::ImportValue":
+                found.append((path, v))
+            walk(v, f"{path}/{k}", found)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            walk(v, f"{path}/{i}", found)
+
+for name in sys.argv[1:]:
+    p = Path(name)
+    tpl, errs = decode(str(p))
+    if errs or tpl is None:
+        problems.append(f"{p}: cannot parse")
+        continue
+    outputs = tpl.get("Outputs") or {}
+    for key, out in outputs.items():
+        if "Export" in out:
+            # The provider's own ARN is the one export allowed: it never changes.
+            if p.name == "template.yaml" and key == "ServiceToken":
+                continue
+            problems.append(f"{p}: output {key} has an Export")
+    imports = []
+    walk(tpl, "", imports)
+    for where, value in imports:
+        if value != ALLOWED_IMPORT:
+            problems.append(f"{p}: Fn::ImportValue {value!r} at {where}")
+    for lid, res in (tpl.get("Resources") or {}).items():
+        if FORBIDDEN.search(lid) or FORBIDDEN.search(str(res.get("Type", ""))):
+            problems.append(f"{p}: resource {lid} ({res.get('Type')}) is CDK export machinery")
+
+manifest = Path("examples/cdk/cdk.out/manifest.json")
+if manifest.exists():
+    m = json.loads(manifest.read_text())
+    stacks = {k: v for k, v in m["artifacts"].items() if v["type"] == "aws:cloudformation:stack"}
+    for k in stacks:
+        if FORBIDDEN.search(k):
+            problems.append(f"cdk.out: stack {k} is CDK export machinery")
+    want = {"EdgeStack": "us-east-1", "DomainStack": "us-east-1", "ClientAppStack": "ap-northeast-1"}
+    for k, region in want.items():
+        env = stacks.get(k, {}).get("environment", "")
+        if env != f"aws://123456789012/{region}":
+            problems.append(f"cdk.out: stack {k} environment {env!r}, want {region}")
+    extra = set(stacks) - set(want)
+    if extra:
+        problems.append(f"cdk.out: unexpected stacks {sorted(extra)}")
+    app = json.loads(Path("examples/cdk/cdk.out/ClientAppStack.template.json").read_text())
+    crp = [k for k, r in app["Resources"].items() if r["Type"] == "Custom::CrossRegionParam"]
+    if len(crp) < 2:
+        problems.append("ClientAppStack: expected Custom::CrossRegionParam for the edge version and the domain outputs")
+    assoc = json.dumps([r["Properties"]["DistributionConfig"]["DefaultCacheBehavior"].get("LambdaFunctionAssociations")
+                        for r in app["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"])
+    if '"Fn::GetAtt": ["EdgeAuth", "VersionArn"]' not in assoc:
+        problems.append("ClientAppStack: distribution does not use EdgeAuth.VersionArn")
+else:
+    problems.append("examples/cdk/cdk.out/manifest.json missing (synth failed?)")
+
+if problems:
+    print("\n".join(problems))
+    sys.exit(1)
+print(f"{len(sys.argv) - 1} templates free of exports")
+PY
+}
+check "no exports/imports but the ServiceToken, no cdk-exports stacks" \
+  check_no_exports "${templates[@]}" "${synth_templates[@]}"
+
+echo "templates: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
