@@ -3,36 +3,19 @@
 //! `sts:AssumeRole` into `arn:aws:iam::222222222222:role/...` to account
 //! 222222222222, and everything else to its default 123456789012.
 
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+mod support;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use support::{moto_config as sdk_config, unique};
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
 use cross_region_param::aws::AwsClients;
 use cross_region_param::resolve::{Progress, Requester};
 use cross_region_param::{Config, Resolved, Resolver, ResourceProperties};
 use serde_json::{Value, json};
 
 const ROLE: &str = "arn:aws:iam::222222222222:role/x";
-
-fn moto_url() -> String {
-    std::env::var("CRP_TEST_MOTO_URL").unwrap_or_else(|_| {
-        panic!(
-            "CRP_TEST_MOTO_URL is not set: start a moto server (moto_server -H 127.0.0.1 -p PORT) \
-             and export CRP_TEST_MOTO_URL=http://127.0.0.1:PORT"
-        )
-    })
-}
-
-async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto_url())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .load()
-        .await
-}
 
 /// The same configuration acting in account 222222222222, for seeding it.
 async fn other_account_config() -> SdkConfig {
@@ -59,14 +42,6 @@ async fn other_account_config() -> SdkConfig {
             ),
         )
         .build()
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}{}x{nanos}", std::process::id())
 }
 
 async fn resolver() -> Resolver {

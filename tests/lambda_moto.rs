@@ -4,10 +4,13 @@
 //! test script starts moto and exports it. moto's state is shared by every
 //! test, so each test makes its own uniquely named functions and roles.
 
+mod support;
+
+use support::moto_config as sdk_config;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
@@ -20,25 +23,6 @@ use cross_region_param::resolve::{Contribution, Progress, Requester, Resolver};
 use serde_json::json;
 
 const REGION: &str = "us-east-1";
-
-fn moto_url() -> String {
-    std::env::var("CRP_TEST_MOTO_URL").unwrap_or_else(|_| {
-        panic!(
-            "CRP_TEST_MOTO_URL is not set: start moto (`moto_server -H 127.0.0.1 -p 5123`) and export CRP_TEST_MOTO_URL=http://127.0.0.1:5123, or run the project's test script"
-        )
-    })
-}
-
-async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto_url())
-        .region(Region::new(REGION))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .load()
-        .await
-}
 
 struct Moto {
     aws: Arc<AwsClients>,

@@ -2,42 +2,17 @@
 //! resource whose own stack lives in ap-northeast-1, alone and together with
 //! SSM parameters.
 
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+mod support;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use support::{moto_config as sdk_config, unique};
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
 use cross_region_param::aws::AwsClients;
 use cross_region_param::resolve::{Progress, Requester};
 use cross_region_param::{Config, Resolved, Resolver, ResourceProperties};
 use serde_json::{Value, json};
-
-fn moto_url() -> String {
-    std::env::var("CRP_TEST_MOTO_URL").unwrap_or_else(|_| {
-        panic!(
-            "CRP_TEST_MOTO_URL is not set: start a moto server (moto_server -H 127.0.0.1 -p PORT) \
-             and export CRP_TEST_MOTO_URL=http://127.0.0.1:PORT"
-        )
-    })
-}
-
-async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto_url())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .load()
-        .await
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}{}x{nanos}", std::process::id())
-}
 
 /// Deploys a stack in us-east-1 with outputs A (a literal) and B (the name of
 /// the SSM parameter it creates); returns B's value.
