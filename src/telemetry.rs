@@ -1,22 +1,30 @@
 //! Logging setup: JSON lines on Lambda, readable text on a terminal.
 //!
 //! The level comes from Lambda's `AWS_LAMBDA_LOG_LEVEL` (set by the function's
-//! logging configuration) or `RUST_LOG`, defaulting to `info`. SDK and HTTP
-//! internals are kept at `warn` so one request stays a handful of lines.
+//! logging configuration) or `RUST_LOG`, defaulting to `info`, and applies to
+//! this crate only. Every dependency stays at `warn` whatever the level: SDK
+//! internals at debug would log signing details (the canonical request carries
+//! the session token header), and one request should stay a handful of lines.
 
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber; call once at start.
 pub fn init() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .ok()
-        .or_else(|| std::env::var("RUST_LOG").ok())
-        .unwrap_or_else(|| "info".to_owned())
-        .to_ascii_lowercase();
-    let filter = EnvFilter::try_new(format!(
-        "{level},aws_smithy_runtime=warn,aws_config=warn,hyper=warn,reqwest=warn,rustls=warn"
-    ))
-    .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = match std::env::var("RUST_LOG") {
+        // A developer's explicit directives win, verbatim.
+        Ok(directives) if !directives.is_empty() => EnvFilter::try_new(directives).ok(),
+        _ => {
+            let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").unwrap_or_default();
+            let level = match level.to_ascii_lowercase().as_str() {
+                "" => "info".to_owned(),
+                // Lambda's FATAL has no tracing equivalent.
+                "fatal" => "error".to_owned(),
+                other => other.to_owned(),
+            };
+            EnvFilter::try_new(format!("warn,cross_region_param={level},crp={level}")).ok()
+        }
+    }
+    .unwrap_or_else(|| EnvFilter::new("warn,cross_region_param=info,crp=info"));
     let on_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
     let json = on_lambda
         || std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
