@@ -26,10 +26,10 @@ fn every_sample_event_is_a_valid_request() {
             "{}: samples must never answer a real endpoint",
             path.display()
         );
-        if req.request_type != Some(RequestType::Delete) {
-            if let Err(e) = ResourceProperties::parse(&req.properties) {
-                panic!("{}: {e}", path.display());
-            }
+        if req.request_type != Some(RequestType::Delete)
+            && let Err(e) = ResourceProperties::parse(&req.properties)
+        {
+            panic!("{}: {e}", path.display());
         }
         seen.push(req.request_type);
     }
