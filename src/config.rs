@@ -21,7 +21,7 @@ pub const ENV_RESPONSE_URL_HOSTS: &str = "CRP_RESPONSE_URL_HOSTS";
 
 const DEFAULT_RESPONSE_URL_HOSTS: &str = "*.amazonaws.com,*.amazonaws.com.cn";
 
-/// A configuration value that cannot be used; the provider refuses to start.
+/// A configuration value that cannot be used.
 #[derive(Debug, Error)]
 #[error("{variable}: {problem} (value {value:?})")]
 pub struct ConfigError {
@@ -37,6 +37,7 @@ pub struct Config {
     regions: Option<Vec<String>>,
     role_arns: Vec<WildMatch>,
     response_url_hosts: Vec<WildMatch>,
+    refusal: Option<String>,
 }
 
 impl Default for Config {
@@ -49,6 +50,7 @@ impl Default for Config {
             response_url_hosts: split(DEFAULT_RESPONSE_URL_HOSTS)
                 .map(WildMatch::new)
                 .collect(),
+            refusal: None,
         }
     }
 }
@@ -92,7 +94,38 @@ impl Config {
             regions,
             role_arns,
             response_url_hosts,
+            refusal: None,
         })
+    }
+
+    /// Reads the environment for a provider that must keep answering even
+    /// when its configuration is invalid: a provider that refused to start
+    /// would leave every stack waiting an hour for an answer. With an invalid
+    /// value, the rest is read as usual and every resolution is refused with
+    /// the error, which [`Config::refusal`] returns.
+    pub fn from_env_or_refusing() -> Self {
+        Self::from_lookup_or_refusing(|name| std::env::var(name).ok())
+    }
+
+    /// [`Config::from_env_or_refusing`] through `lookup` (tests pass a map).
+    pub fn from_lookup_or_refusing(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        match Self::from_lookup(&lookup) {
+            Ok(config) => config,
+            Err(error) => {
+                let rest = Self::from_lookup(|name| {
+                    (name != error.variable).then(|| lookup(name)).flatten()
+                });
+                Self {
+                    refusal: Some(error.to_string()),
+                    ..rest.unwrap_or_default()
+                }
+            }
+        }
+    }
+
+    /// Why every resolution must be refused, when the configuration is invalid.
+    pub fn refusal(&self) -> Option<&str> {
+        self.refusal.as_deref()
     }
 
     /// Whether SSM parameter `name` (or path) may be read.
@@ -257,6 +290,31 @@ mod tests {
         assert!(!c.region_allowed("eu-west-1"));
         let bad = Config::from_lookup(|n| (n == ENV_ALLOWED_REGIONS).then(|| "useast1".to_owned()));
         assert!(bad.unwrap_err().to_string().contains("useast1"));
+    }
+
+    #[test]
+    fn an_invalid_value_refuses_resolution_but_keeps_the_rest() {
+        let c = Config::from_lookup(|n| match n {
+            ENV_ALLOWED_REGIONS => Some("useast1".to_owned()),
+            ENV_ALLOWED_ROLE_ARNS => Some("arn:aws:iam::1:role/r".to_owned()),
+            _ => None,
+        });
+        assert!(c.is_err());
+        let c = Config::from_lookup_or_refusing(|n| match n {
+            ENV_ALLOWED_REGIONS => Some("useast1".to_owned()),
+            ENV_ALLOWED_ROLE_ARNS => Some("arn:aws:iam::1:role/r".to_owned()),
+            _ => None,
+        });
+        assert!(
+            c.refusal()
+                .unwrap()
+                .starts_with("CRP_ALLOWED_REGIONS: 'useast1' is not an AWS region code")
+        );
+        assert!(
+            c.role_allowed("arn:aws:iam::1:role/r"),
+            "the valid settings still apply"
+        );
+        assert!(Config::default().refusal().is_none());
     }
 
     #[test]

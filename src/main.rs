@@ -12,7 +12,11 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let config = Arc::new(Config::from_env()?);
+    let config = Config::from_env_or_refusing();
+    if let Some(problem) = config.refusal() {
+        tracing::error!(%problem, "invalid configuration: every request is answered FAILED until it is fixed");
+    }
+    let config = Arc::new(config);
     let clients = Arc::new(AwsClients::load().await);
     let resolver = Arc::new(Resolver::new(clients, Arc::clone(&config)));
     let provider = Arc::new(Provider::new(

@@ -395,3 +395,24 @@ async fn the_same_request_twice_gets_the_same_answer() {
     assert_eq!(puts.len(), 2);
     assert_eq!(puts[0].json(), puts[1].json());
 }
+
+#[tokio::test]
+async fn a_misconfigured_provider_answers_failed_instead_of_leaving_stacks_waiting() {
+    let config = cross_region_param::Config::from_lookup_or_refusing(|name| match name {
+        "CRP_ALLOWED_REGIONS" => Some("us-east-1,tokyo".to_owned()),
+        "CRP_RESPONSE_URL_HOSTS" => Some("127.0.0.1".to_owned()),
+        _ => None,
+    });
+    let port = closed_port().await;
+    let provider = provider_for(&format!("http://127.0.0.1:{port}"), config).await;
+    let receiver = Receiver::start().await;
+    let event = create_event(
+        &receiver.url(),
+        json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}),
+    );
+    provider.handle(event, deadline()).await.unwrap();
+    assert_eq!(
+        failed_reason(&receiver).await,
+        "the provider is misconfigured: CRP_ALLOWED_REGIONS: 'tokyo' is not an AWS region code (value \"us-east-1,tokyo\"); fix the provider stack's parameters and redeploy it"
+    );
+}

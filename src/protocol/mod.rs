@@ -201,7 +201,11 @@ impl<R: Resolve> Provider<R> {
             let resolver = Arc::clone(&self.resolver);
             let props = props.clone();
             let progress = progress.clone();
-            tokio::spawn(async move { resolver.resolve(&props, &requester, &progress).await })
+            // The request's span goes along, so resolver log lines carry its ids.
+            tokio::spawn(
+                async move { resolver.resolve(&props, &requester, &progress).await }
+                    .instrument(tracing::Span::current()),
+            )
         };
         let abort = task.abort_handle();
         let started = Instant::now();

@@ -65,15 +65,15 @@ pub enum UnanswerableRequest {
 
 /// Reads a request from the raw event.
 pub fn parse(event: &Value) -> Result<Request, UnanswerableRequest> {
-    if let Ok(typed) = serde_json::from_value::<CloudFormationCustomResourceRequest>(event.clone())
-    {
-        return Ok(from_typed(typed));
+    match serde_json::from_value::<CloudFormationCustomResourceRequest>(event.clone()) {
+        Ok(typed) => from_typed(typed).map_or_else(|| salvage(event), Ok),
+        Err(_) => salvage(event),
     }
-    salvage(event)
 }
 
-fn from_typed(req: CloudFormationCustomResourceRequest) -> Request {
-    match req {
+/// `None` for a request type this build does not know; the caller salvages it.
+fn from_typed(req: CloudFormationCustomResourceRequest) -> Option<Request> {
+    let request = match req {
         CloudFormationCustomResourceRequest::Create(r) => Request {
             request_type: Some(RequestType::Create),
             request_id: r.request_id,
@@ -107,21 +107,11 @@ fn from_typed(req: CloudFormationCustomResourceRequest) -> Request {
             old_properties: None,
             malformed: None,
         },
-        // `CloudFormationCustomResourceRequest` is non-exhaustive; a type this
-        // build does not know is answered FAILED by the caller.
+        // The enum is non-exhaustive: a request type added later is salvaged.
         #[allow(unreachable_patterns)]
-        _ => Request {
-            request_type: None,
-            request_id: String::new(),
-            stack_id: String::new(),
-            logical_resource_id: String::new(),
-            response_url: String::new(),
-            physical_resource_id: None,
-            properties: Value::Null,
-            old_properties: None,
-            malformed: Some("unknown RequestType".to_owned()),
-        },
-    }
+        _ => return None,
+    };
+    Some(request)
 }
 
 fn salvage(event: &Value) -> Result<Request, UnanswerableRequest> {

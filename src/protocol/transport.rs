@@ -16,6 +16,9 @@ use tokio::time::Instant;
 
 use crate::config::Config;
 
+/// Less time than this left is not worth an attempt.
+const MIN_ATTEMPT: Duration = Duration::from_millis(100);
+
 /// A ResponseURL that passed the provider's host checks.
 #[derive(Clone)]
 pub struct ResponseUrl {
@@ -139,10 +142,13 @@ impl ResponseSender {
         loop {
             attempt += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let timeout = self
-                .policy
-                .attempt_timeout
-                .min(remaining.max(Duration::from_millis(500)));
+            if remaining < MIN_ATTEMPT {
+                return Err(SendError::GaveUp {
+                    attempts: attempt - 1,
+                    last: "the deadline came before another attempt could start".to_owned(),
+                });
+            }
+            let timeout = self.policy.attempt_timeout.min(remaining);
             let result = self
                 .http
                 .put(url.url.clone())

@@ -101,18 +101,31 @@ impl fmt::Display for AwsCallError {
                 f,
                 "throttled: {action} on {target} in {region} kept being throttled after retries{detail}; retry the deployment, or spread resources that read the same region over time"
             ),
-            FailureKind::Timeout => write!(f, "{action} on {target} in {region} timed out{detail}"),
+            FailureKind::Timeout => write!(
+                f,
+                "{action} on {target} in {region} timed out{detail}; AWS did not answer in time: retry the deployment, and check the provider's network access if it persists"
+            ),
             FailureKind::Unreachable => write!(
                 f,
                 "could not reach the AWS endpoint for {action} in {region}{detail}; check the provider's network access"
             ),
             FailureKind::Credentials => write!(
                 f,
-                "could not get credentials for {action} in {region}{detail}"
+                "could not get credentials for {action} in {region}{detail}; check the provider's execution role (and, with RoleArn, that the role can be assumed)"
             ),
             FailureKind::NotFound | FailureKind::Invalid | FailureKind::Other => {
                 let code = self.code.as_deref().unwrap_or("error");
-                write!(f, "{action} on {target} in {region} failed: {code}{detail}")
+                let remedy = match self.kind {
+                    FailureKind::NotFound => "check the name and the Region",
+                    FailureKind::Invalid => "check the values in the resource's properties",
+                    _ => {
+                        "retry the deployment; if it persists, the AWS error above says what to change"
+                    }
+                };
+                write!(
+                    f,
+                    "{action} on {target} in {region} failed: {code}{detail}; {remedy}"
+                )
             }
         }
     }

@@ -53,6 +53,11 @@ pub enum ResolveError {
     /// The provider's configuration does not allow this read.
     #[error("not allowed by the provider's configuration: {0}")]
     NotAllowed(String),
+    /// The provider's own configuration is invalid.
+    #[error(
+        "the provider is misconfigured: {0}; fix the provider stack's parameters and redeploy it"
+    )]
+    Misconfigured(String),
     /// An SSM source failed.
     #[error(transparent)]
     Ssm(#[from] ssm::SsmError),
@@ -278,6 +283,9 @@ impl Resolver {
     /// Every allow-list is checked before the first AWS call.
     fn check_allowed(&self, props: &ResourceProperties) -> Result<(), ResolveError> {
         let config = &self.config;
+        if let Some(problem) = config.refusal() {
+            return Err(ResolveError::Misconfigured(problem.to_owned()));
+        }
         let mut refused = Vec::new();
         if !config.region_allowed(&props.region) {
             refused.push(format!(

@@ -11,7 +11,7 @@ use aws_sdk_ssm::types::{Parameter, ParameterType};
 use futures::{StreamExt, TryStreamExt};
 use thiserror::Error;
 
-use super::{AwsCallError, Contribution, Progress, account_id};
+use super::{AwsCallError, Contribution, FailureKind, Progress, account_id};
 use crate::properties::{ParameterRef, ResourceProperties};
 
 /// SSM's limit on names per GetParameters call.
@@ -84,7 +84,10 @@ pub async fn resolve(
         .map(|r| (r.request_name(), r))
         .collect();
 
-    let found = get_named(ssm, region, &wanted, props.with_decryption, progress).await?;
+    let found = match get_named(ssm, region, &wanted, props.with_decryption, progress).await {
+        Ok(found) => found,
+        Err(e) => return Err(name_arns(e, sts, region).await),
+    };
     let missing: Vec<String> = wanted
         .keys()
         .filter(|n| !found.contains_key(*n))
@@ -131,7 +134,7 @@ pub async fn resolve(
         }
     }
     if let Some(path) = &props.parameters_path {
-        let params = get_path(
+        let params = match get_path(
             ssm,
             region,
             path,
@@ -139,7 +142,11 @@ pub async fn resolve(
             props.with_decryption,
             progress,
         )
-        .await?;
+        .await
+        {
+            Ok(params) => params,
+            Err(e) => return Err(name_arns(e, sts, region).await),
+        };
         if params.is_empty() {
             return Err(SsmError::EmptyPath {
                 path: path.clone(),
@@ -257,6 +264,45 @@ fn is_secure(p: &Parameter) -> bool {
     p.r#type() == Some(&ParameterType::SecureString)
 }
 
+/// Access denied is about ARNs: IAM policies name parameters by ARN, so the
+/// Reason does too (`access denied: ssm:GetParameters on
+/// arn:aws:ssm:us-east-1:123456789012:parameter/myapp/x`), when the account
+/// can be learnt.
+async fn name_arns(error: SsmError, sts: &aws_sdk_sts::Client, region: &str) -> SsmError {
+    let SsmError::Aws(mut call) = error else {
+        return error;
+    };
+    if call.kind != FailureKind::AccessDenied {
+        return SsmError::Aws(call);
+    }
+    if let Some(account) = account_id(sts).await {
+        call.target = call
+            .target
+            .split(", ")
+            .map(|name| parameter_arn(region, &account, name))
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
+    SsmError::Aws(call)
+}
+
+/// The ARN IAM uses for parameter `name` (a selector, if any, dropped).
+pub fn parameter_arn(region: &str, account: &str, name: &str) -> String {
+    let name = ParameterRef::parse(name).map_or_else(|_| name.to_owned(), |r| r.name);
+    if name.starts_with("arn:") {
+        return name;
+    }
+    let partition = if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    };
+    let slash = if name.starts_with('/') { "" } else { "/" };
+    format!("arn:{partition}:ssm:{region}:{account}:parameter{slash}{name}")
+}
+
 /// The plain parameter name of a name or parameter ARN, for allow-list checks:
 /// `arn:aws:ssm:r:a:parameter/x/y` is `/x/y`, `...:parameter/x` is `x`.
 pub fn bare_name(name: &str) -> &str {
@@ -279,6 +325,22 @@ pub fn bare_name(name: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameter_arns_drop_selectors_and_follow_the_partition() {
+        assert_eq!(
+            parameter_arn("us-east-1", "123456789012", "/myapp/edge-arn:3"),
+            "arn:aws:ssm:us-east-1:123456789012:parameter/myapp/edge-arn"
+        );
+        assert_eq!(
+            parameter_arn("cn-north-1", "1", "flat"),
+            "arn:aws-cn:ssm:cn-north-1:1:parameter/flat"
+        );
+        assert_eq!(
+            parameter_arn("us-gov-west-1", "1", "/p/"),
+            "arn:aws-us-gov:ssm:us-gov-west-1:1:parameter/p/"
+        );
+    }
 
     #[test]
     fn bare_names_of_arns() {

@@ -1,0 +1,53 @@
+//! SSM cases moto cannot show: access denied (moto enforces no IAM policy).
+
+use aws_sdk_ssm::operation::get_parameters::GetParametersError;
+use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_types::error::ErrorMetadata;
+use cross_region_param::ResourceProperties;
+use cross_region_param::resolve::Progress;
+use cross_region_param::resolve::ssm;
+use serde_json::json;
+
+#[tokio::test]
+async fn access_denied_names_the_action_and_the_parameter_arn() {
+    let denied = mock!(aws_sdk_ssm::Client::get_parameters).then_error(|| {
+        GetParametersError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("User: arn:aws:sts::123456789012:assumed-role/crp/x is not authorized to perform: ssm:GetParameters")
+                .build(),
+        )
+    });
+    let who = mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
+        GetCallerIdentityOutput::builder()
+            .account("123456789012")
+            .build()
+    });
+    let ssm_client = mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&denied]);
+    let sts_client = mock_client!(aws_sdk_sts, RuleMode::MatchAny, [&who]);
+
+    let props = ResourceProperties::parse(
+        &json!({"Region": "us-east-1", "ParameterName": "/myapp/edge-arn:prod"}),
+    )
+    .unwrap();
+    let err = ssm::resolve(
+        &ssm_client,
+        &sts_client,
+        "us-east-1",
+        &props,
+        &Progress::default(),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("access denied: ssm:GetParameters on arn:aws:ssm:us-east-1:123456789012:parameter/myapp/edge-arn in us-east-1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("grant ssm:GetParameters to the provider's role"),
+        "{err}"
+    );
+    assert_eq!(denied.num_calls(), 1);
+}
