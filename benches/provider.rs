@@ -61,23 +61,10 @@ async fn binary_figures(props: Value) {
         .collect();
     let (port, reports) = runtime_api(events).await;
     let start = Instant::now();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_cross-region-param"))
-        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "crp")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/crp")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+    let mut child = lambda_process(env!("CARGO_BIN_EXE_cross-region-param"), port)
         .env("AWS_LAMBDA_LOG_LEVEL", "warn")
-        .env("AWS_ENDPOINT_URL", moto_url())
-        .env("AWS_REGION", "ap-northeast-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("CRP_RESPONSE_URL_HOSTS", "127.0.0.1")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let pid = child.id().unwrap();

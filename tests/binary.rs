@@ -38,24 +38,9 @@ async fn the_binary_answers_cloudformation_under_a_lambda_runtime() {
     let (port, reports) =
         runtime_api(vec![(good.clone(), now_ms() + 60_000), (bad.clone(), 0)]).await;
 
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_cross-region-param"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "crp")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/crp")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_ENDPOINT_URL", moto_url())
-        .env("AWS_REGION", "ap-northeast-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("CRP_RESPONSE_URL_HOSTS", "127.0.0.1")
+    let mut child = lambda_process(env!("CARGO_BIN_EXE_cross-region-param"), port)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .unwrap();
 

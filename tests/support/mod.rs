@@ -133,6 +133,32 @@ pub async fn moto_provider(config: Config) -> Provider<Resolver> {
 
 const STACK_ID: &str = "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/ClientAppStack/4f1d2e00-0000-4000-8000-000000000001";
 
+/// The Lambda binary `binary`, set up as Lambda would start it against the
+/// Runtime API on `runtime_port`, with moto as AWS and loopback responses
+/// allowed. Nothing else of the caller's environment leaks in.
+pub fn lambda_process(binary: &str, runtime_port: u16) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(binary);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("127.0.0.1:{runtime_port}"),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", "crp")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/crp")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+        .env("AWS_ENDPOINT_URL", moto_url())
+        .env("AWS_REGION", "ap-northeast-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("CRP_RESPONSE_URL_HOSTS", "127.0.0.1")
+        .kill_on_drop(true);
+    cmd
+}
+
 /// A Create request as CloudFormation sends it.
 pub fn create_event(response_url: &str, properties: Value) -> Value {
     json!({
