@@ -17,7 +17,7 @@ use aws_sdk_lambda::types::State;
 use thiserror::Error;
 
 use super::edge::{self, EdgeFacts, RoleTrust, is_version_number};
-use super::{AwsCallError, Contribution, Progress};
+use super::{AwsCallError, Contribution, Progress, numbered};
 use crate::aws::RegionClients;
 use crate::properties::{EdgeEventType, FunctionSpec};
 
@@ -141,7 +141,7 @@ pub enum LambdaError {
         .event.as_str(),
         .problems.len(),
         if .problems.len() == 1 { "" } else { "s" },
-        numbered(.problems)
+        numbered(.problems, "; ")
     )]
     NotEdgeCompatible {
         /// The version's ARN.
@@ -183,15 +183,6 @@ fn remedy(state: &str) -> &'static str {
     } else {
         "fix what the state reason names, publish a new version and deploy again"
     }
-}
-
-fn numbered(problems: &[String]) -> String {
-    problems
-        .iter()
-        .enumerate()
-        .map(|(i, p)| format!("({}) {p}", i + 1))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// Resolves `spec` in the clients' region.
@@ -381,13 +372,13 @@ async fn highest_published(
         Some(n) => Ok(n.to_string()),
         // An unknown function may list as empty rather than fail, so an
         // empty list alone cannot tell "missing" from "never published".
-        None if function_exists(lambda, target, progress).await? => {
-            Err(LambdaError::NoPublishedVersion {
+        None => {
+            let unpublished = LambdaError::NoPublishedVersion {
                 function: target.display.clone(),
                 region: region.to_owned(),
-            })
+            };
+            Err(missing(lambda, target, progress, unpublished).await)
         }
-        None => Err(target.not_found()),
     }
 }
 
@@ -422,15 +413,12 @@ async fn alias_version(
     let out = match out {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => {
-            return Err(if function_exists(lambda, target, progress).await? {
-                LambdaError::AliasNotFound {
-                    function: target.display.clone(),
-                    alias: alias.to_owned(),
-                    region: region.to_owned(),
-                }
-            } else {
-                target.not_found()
-            });
+            let alias_missing = LambdaError::AliasNotFound {
+                function: target.display.clone(),
+                alias: alias.to_owned(),
+                region: region.to_owned(),
+            };
+            return Err(missing(lambda, target, progress, alias_missing).await);
         }
         Err(e) => return Err(e.into()),
     };
@@ -457,6 +445,22 @@ async fn alias_version(
         format!("alias {alias} is weighted: primary version only")
     });
     Ok((version.to_owned(), note))
+}
+
+/// A lookup of something inside a function found nothing: the Reason is
+/// `inner` (alias, version, published versions) when the function exists, and
+/// the function's own not-found otherwise.
+async fn missing(
+    lambda: &aws_sdk_lambda::Client,
+    target: &Target,
+    progress: &Progress,
+    inner: LambdaError,
+) -> LambdaError {
+    match function_exists(lambda, target, progress).await {
+        Ok(true) => inner,
+        Ok(false) => target.not_found(),
+        Err(e) => e,
+    }
 }
 
 /// Whether the unqualified function exists; tells the not-found cases apart.
@@ -520,15 +524,12 @@ async fn active_configuration(
         let config = match result {
             Ok(config) => config,
             Err(e) if is_not_found(&e) => {
-                return Err(if function_exists(lambda, target, progress).await? {
-                    LambdaError::VersionNotFound {
-                        function: target.display.clone(),
-                        version: version.to_owned(),
-                        region: region.to_owned(),
-                    }
-                } else {
-                    target.not_found()
-                });
+                let version_missing = LambdaError::VersionNotFound {
+                    function: target.display.clone(),
+                    version: version.to_owned(),
+                    region: region.to_owned(),
+                };
+                return Err(missing(lambda, target, progress, version_missing).await);
             }
             Err(e) => return Err(e.into()),
         };

@@ -83,17 +83,18 @@ pub enum ResolveError {
         second: &'static str,
     },
     /// More than one source failed; all are reported so all can be fixed.
-    #[error("{} sources failed: {}", .0.len(), join(.0))]
+    #[error("{} sources failed: {}", .0.len(), numbered(.0, " "))]
     Several(Vec<ResolveError>),
 }
 
-fn join(errors: &[ResolveError]) -> String {
-    errors
+/// `(1) first<separator>(2) second…`: how a Reason lists several problems.
+pub(crate) fn numbered<T: std::fmt::Display>(items: &[T], separator: &str) -> String {
+    items
         .iter()
         .enumerate()
-        .map(|(i, e)| format!("({}) {e}", i + 1))
+        .map(|(i, item)| format!("({}) {item}", i + 1))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(separator)
 }
 
 /// Who is asking; used to name assumed-role sessions.
