@@ -1,6 +1,16 @@
 //! `crp`: resolve a `Custom::CrossRegionParam` resource locally and print what
 //! a stack would receive, before spending twenty minutes on a CloudFront
 //! deploy. Uses the same code path, and so gives the same Reasons, as the Lambda.
+//!
+//! `crp plan PATH...` does the same for every such resource of templates or
+//! CDK cloud assemblies at once. The modules keep the YAML parser and the
+//! template evaluator in this binary: the Lambda never links them.
+
+mod assembly;
+mod evaluate;
+mod plan;
+mod provider;
+mod template;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -9,12 +19,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use cross_region_param::aws::AwsClients;
-use cross_region_param::protocol::{
-    self, Echo, Request, RequestType, ResponseSender, RetryPolicy, Status,
-};
-use cross_region_param::{Config, Deadline, Provider, Resolver};
+use cross_region_param::protocol::Status;
+use cross_region_param::{Config, Deadline};
 use serde_json::{Map, Value, json};
 
 /// Resolve a Custom::CrossRegionParam resource with your own AWS credentials
@@ -23,11 +31,22 @@ use serde_json::{Map, Value, json};
 /// Properties come from a file (a properties object, a template resource with
 /// `Properties`, or a whole CloudFormation event) and/or from flags; flags win.
 ///
+/// `crp plan PATH...` checks every Custom::CrossRegionParam of templates or
+/// CDK cloud assemblies at once (see `crp plan --help`).
+///
 /// Exit codes: 0 resolved, 1 the resource would FAIL (the Reason is printed),
 /// 2 bad usage or unreadable input.
 #[derive(Debug, Parser)]
-#[command(name = "crp", version, about, long_about)]
+#[command(
+    name = "crp",
+    version,
+    about,
+    long_about,
+    args_conflicts_with_subcommands = true
+)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// JSON file with the properties ('-' for standard input).
     #[arg(long, value_name = "FILE")]
     properties: Option<PathBuf>,
@@ -78,10 +97,23 @@ struct Args {
     timeout: u64,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    Plan(plan::PlanArgs),
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let properties = match collect_properties(&args) {
+    match args.command {
+        Some(Command::Plan(plan_args)) => plan::run(plan_args).await,
+        None => resolve_one(&args).await,
+    }
+}
+
+/// The single-resource form: properties from a file and/or flags.
+async fn resolve_one(args: &Args) -> ExitCode {
+    let properties = match collect_properties(args) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("crp: {e}");
@@ -95,38 +127,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let sender = match ResponseSender::new(RetryPolicy::default()) {
-        Ok(s) => s,
+    let clients = Arc::new(AwsClients::load().await);
+    let local = match provider::build(clients, config) {
+        Ok(p) => p,
         Err(e) => {
-            eprintln!("crp: cannot set up HTTP: {e}");
+            eprintln!("crp: {e}");
             return ExitCode::from(2);
         }
     };
-    let clients = Arc::new(AwsClients::load().await);
-    let provider = Provider::new(
-        Arc::new(Resolver::new(clients, Arc::clone(&config))),
-        sender,
-        config,
-    );
-
-    let request = Request {
-        request_type: Some(RequestType::Create),
-        request_id: "dry-run".to_owned(),
-        stack_id: "dry-run".to_owned(),
-        logical_resource_id: "DryRun".to_owned(),
-        response_url: String::new(),
-        physical_resource_id: None,
-        properties: Value::Object(properties),
-        old_properties: None,
-        malformed: None,
-    };
-    let answer = provider
-        .answer(
-            &request,
-            Deadline::after(Duration::from_secs(args.timeout.max(1))),
-        )
-        .await;
-    let (answer, _) = protocol::fit(&request, answer, &Echo::default());
+    let request = provider::create_request("dry-run", "DryRun", Value::Object(properties));
+    let deadline = Deadline::after(Duration::from_secs(args.timeout.max(1)));
+    let answer = provider::answer(&local, &request, deadline).await;
 
     let shown: BTreeMap<&str, &str> = answer
         .data
