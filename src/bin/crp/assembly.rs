@@ -52,6 +52,7 @@ pub fn stacks(path: &Path, defaults: &TemplateDefaults) -> Result<Vec<Stack>, So
     if path.is_dir() {
         let mut out = Vec::new();
         read_assembly(path, &mut out, 0)?;
+        out.sort_by(|a, b| a.label.cmp(&b.label));
         return Ok(out);
     }
     let template = template::load(path)?;

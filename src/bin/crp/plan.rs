@@ -233,6 +233,9 @@ fn resources(stack: &Stack, overrides: &BTreeMap<String, String>) -> Vec<(String
         };
         out.push((stack.label.clone(), logical_id.clone(), found));
     }
+    // Whether JSON maps keep the template's order depends on crate features
+    // elsewhere in the build; sorted is stable.
+    out.sort_by(|a, b| a.1.cmp(&b.1));
     out
 }
 

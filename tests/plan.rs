@@ -1,0 +1,701 @@
+//! `crp plan` against moto: every `Custom::CrossRegionParam` of a YAML
+//! template or a CDK cloud assembly is listed with what it resolves to, or the
+//! Reason the Lambda would give, and the exit status says whether a deploy
+//! would get past them.
+//!
+//! `tests/fixtures/cdk-assembly` is the CDK example's `cdk synth` output cut
+//! down to the parts the plan reads; `scripts/check-templates.sh` checks that
+//! a fresh synth still plans the same resources.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Instant;
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
+use aws_sdk_ssm::types::ParameterType;
+use cross_region_param::Deadline;
+use cross_region_param::protocol::{Answer, Request, RequestType};
+use serde_json::{Value, json};
+use support::*;
+
+/// The region `crp plan` runs from (the app stack's), unlike the sources.
+const CALLER_REGION: &str = "ap-northeast-1";
+
+async fn crp_plan(args: &[&str]) -> Output {
+    crp_plan_env(args, &[]).await
+}
+
+async fn crp_plan_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_crp"));
+    cmd.arg("plan")
+        .args(args)
+        .env("AWS_ENDPOINT_URL", moto_url())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", CALLER_REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE");
+    for var in [
+        "CRP_ALLOWED_PARAMETER_PATHS",
+        "CRP_ALLOWED_REGIONS",
+        "CRP_ALLOWED_ROLE_ARNS",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().await.unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn rows(out: &Output) -> Vec<Value> {
+    match serde_json::from_slice(&out.stdout) {
+        Ok(Value::Array(rows)) => rows,
+        _ => panic!("not a JSON array:\n{}", text(out)),
+    }
+}
+
+fn row<'a>(rows: &'a [Value], logical_id: &str) -> &'a Value {
+    rows.iter()
+        .find(|r| r["logicalId"] == logical_id)
+        .unwrap_or_else(|| panic!("no row {logical_id} in {rows:#?}"))
+}
+
+/// A scratch directory, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(unique("crp-plan"));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn write(&self, name: &str, content: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, content).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A Lambda name no other test uses (64 characters at most).
+fn function_name(label: &str) -> String {
+    let name = unique(&format!("crp-plan-{label}")).replace('/', "-");
+    name.chars().take(64).collect()
+}
+
+async fn lambda(region: &str) -> aws_sdk_lambda::Client {
+    let config = moto_config().await;
+    let config = aws_sdk_lambda::config::Builder::from(&config)
+        .region(aws_config::Region::new(region.to_owned()))
+        .build();
+    aws_sdk_lambda::Client::from_conf(config)
+}
+
+/// An edge-ready function in us-east-1 with `versions` published versions;
+/// returns the newest version's ARN.
+async fn edge_function(name: &str, versions: u32) -> String {
+    let config = moto_config().await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com", "edgelambda.amazonaws.com"]}, "Action": "sts:AssumeRole"}]
+    });
+    let role = iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    let lambda = lambda("us-east-1").await;
+    lambda
+        .create_function()
+        .function_name(name)
+        .role(role.role().unwrap().arn())
+        .handler("index.handler")
+        .runtime(Runtime::Nodejs22x)
+        .architectures(Architecture::X8664)
+        .memory_size(128)
+        .timeout(5)
+        .code(FunctionCode::builder().zip_file(Blob::new("v0")).build())
+        .send()
+        .await
+        .unwrap();
+    let mut arn = String::new();
+    for n in 1..=versions {
+        // moto, like Lambda, publishes nothing new for unchanged code.
+        lambda
+            .update_function_code()
+            .function_name(name)
+            .zip_file(Blob::new(format!("v{n}")))
+            .send()
+            .await
+            .unwrap();
+        let out = lambda
+            .publish_version()
+            .function_name(name)
+            .send()
+            .await
+            .unwrap();
+        arn = out.function_arn().unwrap().to_owned();
+    }
+    arn
+}
+
+/// The answer the provider itself gives for `properties`, in process.
+async fn lambda_answer(properties: Value) -> Answer {
+    let provider = moto_provider(test_config(&[])).await;
+    let request = Request {
+        request_type: Some(RequestType::Create),
+        request_id: "00000000-0000-4000-8000-000000000000".into(),
+        stack_id: "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/App/1".into(),
+        logical_resource_id: "X".into(),
+        response_url: String::new(),
+        physical_resource_id: None,
+        properties,
+        old_properties: None,
+        malformed: None,
+    };
+    provider
+        .answer(
+            &request,
+            Deadline::after(std::time::Duration::from_secs(30)),
+        )
+        .await
+}
+
+/// The must-show template: an edge function, a parameter named with `!Sub`
+/// from a parameter default, optionally one that does not exist, and an
+/// unrelated bucket.
+fn must_show_template(prefix: &str, function: &str, with_missing: bool) -> String {
+    let missing = if with_missing {
+        "  Missing:\n    Type: Custom::CrossRegionParam\n    Properties:\n      ServiceToken: !ImportValue CrossRegionParam-ServiceToken\n      Region: us-east-1\n      ParameterName: !Sub /${Env}/does-not-exist\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Env:
+    Type: String
+    Default: {prefix}
+  DeployId:
+    Type: String
+    Default: one
+Resources:
+  EdgeAuth:
+    Type: Custom::CrossRegionParam
+    Properties:
+      ServiceToken: !ImportValue CrossRegionParam-ServiceToken
+      Region: us-east-1
+      FunctionName: {function}
+      EdgeEventType: viewer-request
+      Refresh: !Ref DeployId
+  Domain:
+    Type: Custom::CrossRegionParam
+    Properties:
+      ServiceToken: !ImportValue CrossRegionParam-ServiceToken
+      ServiceTimeout: 300
+      Region: us-east-1
+      ParameterName: !Sub "/${{Env}}/domain"
+{missing}  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub "${{Env}}-${{AWS::Region}}"
+"#
+    )
+}
+
+#[tokio::test]
+async fn a_yaml_template_lists_exactly_its_cross_region_params_with_what_they_resolve_to() {
+    let prefix = unique("crp-plan/must-show").replace('/', "-");
+    let function = function_name("edge");
+    let newest = edge_function(&function, 2).await;
+    put_param(
+        "us-east-1",
+        &format!("/{prefix}/domain"),
+        "app.example.com",
+        ParameterType::String,
+    )
+    .await;
+    let dir = Scratch::new();
+    let template = dir.write("app.yaml", &must_show_template(&prefix, &function, true));
+
+    let out = crp_plan(&["--json", &template]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let rows = rows(&out);
+    let mut ids: Vec<&str> = rows
+        .iter()
+        .map(|r| r["logicalId"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["Domain", "EdgeAuth", "Missing"], "{rows:#?}");
+    assert!(rows.iter().all(|r| r["stack"] == "app"), "{rows:#?}");
+
+    let edge = row(&rows, "EdgeAuth");
+    assert_eq!(edge["status"], "ok", "{edge:#}");
+    assert_eq!(edge["data"]["VersionArn"], newest.as_str());
+    assert!(newest.ends_with(":2"), "{newest}");
+    assert_eq!(edge["data"]["Version"], "2");
+
+    let domain = row(&rows, "Domain");
+    assert_eq!(domain["status"], "ok", "{domain:#}");
+    assert_eq!(domain["data"]["Value"], "app.example.com");
+    assert_eq!(domain["data"]["ParameterVersion"], "1");
+
+    // The same answer, Reason and physical id as the provider itself gives.
+    let missing = row(&rows, "Missing");
+    assert_eq!(missing["status"], "FAILED");
+    assert_eq!(missing["data"], Value::Null);
+    let lambda = lambda_answer(json!({
+        "Region": "us-east-1",
+        "ParameterName": format!("/{prefix}/does-not-exist"),
+    }))
+    .await;
+    assert_eq!(missing["reason"], lambda.reason.as_str());
+    assert!(
+        lambda.reason.contains(&format!(
+            "SSM parameter /{prefix}/does-not-exist not found in us-east-1"
+        )),
+        "{}",
+        lambda.reason
+    );
+    let lambda = lambda_answer(json!({
+        "Region": "us-east-1",
+        "ParameterName": format!("/{prefix}/domain"),
+    }))
+    .await;
+    assert_eq!(
+        domain["physicalResourceId"],
+        lambda.physical_resource_id.as_str()
+    );
+
+    let without_missing = dir.write("app.yaml", &must_show_template(&prefix, &function, false));
+    let out = crp_plan(&["--json", &without_missing]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(self::rows(&out).len(), 2);
+}
+
+#[tokio::test]
+async fn the_table_names_stack_resource_status_and_values() {
+    let prefix = unique("crp-plan/table").replace('/', "-");
+    let function = function_name("table");
+    let newest = edge_function(&function, 1).await;
+    put_param(
+        "us-east-1",
+        &format!("/{prefix}/domain"),
+        "table.example.com",
+        ParameterType::String,
+    )
+    .await;
+    let dir = Scratch::new();
+    let template = dir.write("web.yml", &must_show_template(&prefix, &function, true));
+
+    let out = crp_plan(&["--stack-name", "WebStack", &template]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("STACK     LOGICAL ID  STATUS  RESOLVES TO"),
+        "{stdout}"
+    );
+    assert!(
+        lines.iter().any(
+            |l| l.starts_with("WebStack  EdgeAuth    ok      VersionArn = ")
+                && l.ends_with(&newest)
+        ),
+        "{stdout}"
+    );
+    assert!(lines.iter().any(|l| l.trim() == "Version = 1"), "{stdout}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("Value = table.example.com")),
+        "{stdout}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("WebStack  Missing     FAILED  SSM parameter /")),
+        "{stdout}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("3 resource(s): 2 ok, 1 FAILED, 0 unknown")
+    );
+}
+
+#[tokio::test]
+async fn secure_strings_are_masked_unless_asked_for() {
+    let name = unique("/crp-plan/secret");
+    put_param("us-east-1", &name, "hunter2", ParameterType::SecureString).await;
+    let dir = Scratch::new();
+    let template = dir.write(
+        "secret.yaml",
+        &format!(
+            "Resources:\n  Secret:\n    Type: Custom::CrossRegionParam\n    Properties:\n      Region: us-east-1\n      ParameterName: {name}\n      WithDecryption: true\n"
+        ),
+    );
+    let out = crp_plan(&[&template]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Value = ****"), "{stdout}");
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+
+    let json = crp_plan(&["--json", &template]).await;
+    assert_eq!(rows(&json)[0]["data"]["Value"], "****");
+    let shown = crp_plan(&["--json", "--show-secrets", &template]).await;
+    assert_eq!(rows(&shown)[0]["data"]["Value"], "hunter2");
+}
+
+#[tokio::test]
+async fn a_value_known_only_at_deploy_is_unknown_and_fails_only_with_strict() {
+    let dir = Scratch::new();
+    let template = dir.write(
+        "later.yaml",
+        "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n  Later:\n    Type: Custom::CrossRegionParam\n    Properties:\n      Region: us-east-1\n      Parameters:\n        Arn: !Sub '/buckets/${Bucket.Arn}'\n",
+    );
+    let out = crp_plan(&["--json", &template]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let rows = rows(&out);
+    assert_eq!(rows[0]["status"], "unknown");
+    assert_eq!(rows[0]["physicalResourceId"], Value::Null);
+    let reason = rows[0]["reason"].as_str().unwrap();
+    assert!(
+        reason
+            .starts_with("unknown until deploy: property Parameters.Arn: !Sub uses ${Bucket.Arn}"),
+        "{reason}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--strict"));
+
+    let strict = crp_plan(&["--strict", &template]).await;
+    assert_eq!(strict.status.code(), Some(1), "{}", text(&strict));
+}
+
+#[tokio::test]
+async fn a_json_template_takes_parameter_values_from_the_command_line() {
+    let name = unique("/crp-plan/json");
+    put_param("us-east-1", &name, "from-json", ParameterType::String).await;
+    let dir = Scratch::new();
+    let template = dir.write(
+        "t.json",
+        &json!({
+            "Parameters": {"Name": {"Type": "String"}, "Source": {"Type": "String", "Default": "eu-west-1"}},
+            "Resources": {"FromJson": {"Type": "Custom::CrossRegionParam", "Properties": {
+                "Region": {"Ref": "Source"},
+                "Parameters": {"It": {"Ref": "Name"}}
+            }}}
+        })
+        .to_string(),
+    );
+    let unset = crp_plan(&["--json", &template]).await;
+    assert_eq!(unset.status.code(), Some(0), "{}", text(&unset));
+    assert!(
+        rows(&unset)[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("--parameter Name=VALUE"),
+        "{}",
+        text(&unset)
+    );
+
+    let out = crp_plan(&[
+        "--json",
+        "--parameter",
+        &format!("Name={name}"),
+        "--parameter",
+        "Source=us-east-1",
+        &template,
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(rows(&out)[0]["data"]["It"], "from-json");
+}
+
+#[tokio::test]
+async fn an_unreadable_path_or_a_bad_parameter_is_a_usage_error_that_names_it() {
+    let out = crp_plan(&["/no/such/template.yaml"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/no/such/template.yaml: cannot read it"),
+        "{}",
+        text(&out)
+    );
+
+    let dir = Scratch::new();
+    let bad = dir.write("bad.yaml", "Resources:\n  X: !Reff Y\n");
+    let out = crp_plan(&[&bad]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown tag !Reff"),
+        "{}",
+        text(&out)
+    );
+
+    let out = crp_plan(&["--parameter", "NoEquals", &bad]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be KEY=VALUE"));
+
+    let out = crp_plan(&[dir.0.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a CDK cloud assembly"));
+}
+
+#[tokio::test]
+async fn with_provider_the_deployed_functions_allow_lists_apply() {
+    let name = unique("/crp-plan/elsewhere");
+    put_param("us-east-1", &name, "v", ParameterType::String).await;
+    let provider = function_name("provider");
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    });
+    let role = aws_sdk_iam::Client::new(&moto_config().await)
+        .create_role()
+        .role_name(&provider)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap()
+        .role()
+        .unwrap()
+        .arn()
+        .to_owned();
+    lambda(CALLER_REGION)
+        .await
+        .create_function()
+        .function_name(&provider)
+        .role(&role)
+        .handler("bootstrap")
+        .runtime(Runtime::Providedal2023)
+        .code(FunctionCode::builder().zip_file(Blob::new("x")).build())
+        .environment(
+            Environment::builder()
+                .variables("CRP_ALLOWED_PARAMETER_PATHS", "/only-this/")
+                .variables("RUST_LOG", "info")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let dir = Scratch::new();
+    let template = dir.write(
+        "t.yaml",
+        &format!("Resources:\n  P:\n    Type: Custom::CrossRegionParam\n    Properties:\n      Region: us-east-1\n      ParameterName: {name}\n"),
+    );
+
+    let local = crp_plan(&["--json", &template]).await;
+    assert_eq!(local.status.code(), Some(0), "{}", text(&local));
+
+    let deployed = crp_plan(&["--json", "--provider", &provider, &template]).await;
+    assert_eq!(deployed.status.code(), Some(1), "{}", text(&deployed));
+    let reason = rows(&deployed)[0]["reason"].as_str().unwrap().to_owned();
+    let expected = lambda_with(
+        &[("CRP_ALLOWED_PARAMETER_PATHS", "/only-this/")],
+        json!({"Region": "us-east-1", "ParameterName": name}),
+    )
+    .await;
+    assert_eq!(reason, expected.reason);
+    assert!(reason.contains("/only-this/"), "{reason}");
+
+    let missing = crp_plan(&["--provider", "no-such-provider", &template]).await;
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .contains("cannot read the configuration of provider no-such-provider"),
+        "{}",
+        text(&missing)
+    );
+}
+
+async fn lambda_with(config: &[(&str, &str)], properties: Value) -> Answer {
+    let provider = moto_provider(test_config(config)).await;
+    let request = Request {
+        request_type: Some(RequestType::Create),
+        request_id: "r".into(),
+        stack_id: "s".into(),
+        logical_resource_id: "P".into(),
+        response_url: String::new(),
+        physical_resource_id: None,
+        properties,
+        old_properties: None,
+        malformed: None,
+    };
+    provider
+        .answer(
+            &request,
+            Deadline::after(std::time::Duration::from_secs(30)),
+        )
+        .await
+}
+
+/// The fixture assembly, copied with its function and domain stack renamed
+/// to names only this test uses.
+fn assembly_copy(dir: &Scratch, function: &str, domain_stack: &str) -> String {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cdk-assembly");
+    let out = dir.0.join("cdk.out");
+    std::fs::create_dir_all(&out).unwrap();
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let path = entry.unwrap().path();
+        let content = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace(
+                "\"FunctionName\": \"AuthFunction\"",
+                &format!("\"FunctionName\": \"{function}\""),
+            )
+            .replace(
+                "\"StackName\": \"DomainStack\"",
+                &format!("\"StackName\": \"{domain_stack}\""),
+            );
+        std::fs::write(out.join(path.file_name().unwrap()), content).unwrap();
+    }
+    out.to_string_lossy().into_owned()
+}
+
+async fn domain_stack(name: &str) {
+    let config = moto_config().await;
+    let template = json!({
+        "Resources": {"Marker": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Name": format!("/{name}/marker"), "Value": "x"}}},
+        "Outputs": {
+            "CertificateArn": {"Value": "arn:aws:acm:us-east-1:123456789012:certificate/plan"},
+            "HostedZoneId": {"Value": "Z0PLAN"}
+        }
+    });
+    aws_sdk_cloudformation::Client::new(&config)
+        .create_stack()
+        .stack_name(name)
+        .template_body(template.to_string())
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_cdk_cloud_assembly_is_planned_stack_by_stack() {
+    let function = function_name("cdk");
+    let newest = edge_function(&function, 3).await;
+    let stack = function_name("domain");
+    domain_stack(&stack).await;
+    let dir = Scratch::new();
+    let assembly = assembly_copy(&dir, &function, &stack);
+
+    let out = crp_plan(&["--json", &assembly]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let rows = rows(&out);
+    let ids: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["stack"].as_str().unwrap(),
+                r["logicalId"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("ClientAppStack", "DomainOutputs"),
+            ("ClientAppStack", "EdgeAuth")
+        ]
+    );
+    let edge = row(&rows, "EdgeAuth");
+    assert_eq!(edge["status"], "ok", "{edge:#}");
+    assert_eq!(edge["data"]["VersionArn"], newest.as_str());
+    assert_eq!(edge["data"]["Version"], "3");
+    let outputs = row(&rows, "DomainOutputs");
+    assert_eq!(outputs["status"], "ok", "{outputs:#}");
+    assert_eq!(
+        outputs["data"]["Outputs.CertificateArn"],
+        "arn:aws:acm:us-east-1:123456789012:certificate/plan"
+    );
+    assert_eq!(outputs["data"]["Outputs.HostedZoneId"], "Z0PLAN");
+
+    // The domain stack not deployed yet: the plan says so, as the deploy would.
+    let dir = Scratch::new();
+    let assembly = assembly_copy(&dir, &function, &format!("{stack}-absent"));
+    let out = crp_plan(&["--json", &assembly]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let rows = self::rows(&out);
+    let outputs = row(&rows, "DomainOutputs");
+    assert_eq!(outputs["status"], "FAILED");
+    assert!(
+        outputs["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("stack {stack}-absent not found in us-east-1")),
+        "{outputs:#}"
+    );
+    assert_eq!(row(&rows, "EdgeAuth")["status"], "ok");
+}
+
+/// Not a benchmark (nothing is asserted about time), but the figure the
+/// docs quote: 50 resources resolve together in about the time of one.
+#[tokio::test]
+async fn fifty_resources_are_planned_together() {
+    let prefix = unique("/crp-plan/fifty");
+    let function = function_name("fifty");
+    edge_function(&function, 2).await;
+    let mut template = String::from("Resources:\n");
+    for i in 0..50 {
+        put_param(
+            "us-east-1",
+            &format!("{prefix}/{i}"),
+            &format!("value-{i}"),
+            ParameterType::String,
+        )
+        .await;
+        template.push_str(&format!(
+            "  R{i}:\n    Type: Custom::CrossRegionParam\n    Properties:\n      Region: us-east-1\n      ParameterName: {prefix}/{i}\n"
+        ));
+        if i % 5 == 0 {
+            template.push_str(&format!(
+                "      FunctionName: {function}\n      EdgeEventType: origin-request\n"
+            ));
+        }
+    }
+    let dir = Scratch::new();
+    let fifty = dir.write("fifty.yaml", &template);
+    let one = dir.write(
+        "one.yaml",
+        &format!("Resources:\n  R0:\n    Type: Custom::CrossRegionParam\n    Properties:\n      Region: us-east-1\n      ParameterName: {prefix}/0\n      FunctionName: {function}\n      EdgeEventType: origin-request\n"),
+    );
+
+    let started = Instant::now();
+    let single = crp_plan(&["--json", &one]).await;
+    let single_time = started.elapsed();
+    assert_eq!(single.status.code(), Some(0), "{}", text(&single));
+
+    let started = Instant::now();
+    let out = crp_plan(&["--json", &fifty]).await;
+    let fifty_time = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let rows = rows(&out);
+    assert_eq!(rows.len(), 50);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r["status"], "ok", "{r:#}");
+        let n: usize = r["logicalId"].as_str().unwrap()[1..].parse().unwrap();
+        assert_eq!(r["data"]["Value"], format!("value-{n}"), "row {i}");
+    }
+    eprintln!(
+        "crp plan against moto: 1 resource {:.2?}, 50 resources {:.2?} (whole process, client setup included)",
+        single_time, fifty_time
+    );
+}
