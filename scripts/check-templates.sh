@@ -79,15 +79,18 @@ for path in sys.argv[1:]:
     def bad(msg):
         problems.append(f"{path}: {msg}")
     ev = json.load(open(path))
-    for key in ("RequestType", "ServiceToken", "ResponseURL", "StackId", "RequestId",
+    # ServiceToken is left out: tooling sends events without the top-level one.
+    for key in ("RequestType", "ResponseURL", "StackId", "RequestId",
                 "LogicalResourceId", "ResourceType", "ResourceProperties"):
         if key not in ev:
             bad(f"missing {key}")
     rtype = ev.get("RequestType")
     if rtype not in ("Create", "Update", "Delete"):
         bad(f"RequestType {rtype!r}")
-    if rtype in ("Update", "Delete") and not ev.get("PhysicalResourceId"):
-        bad("Update/Delete without PhysicalResourceId")
+    # A Delete without PhysicalResourceId (a Create that never answered) is a
+    # real shape: the provider must still answer it.
+    if rtype == "Update" and not ev.get("PhysicalResourceId"):
+        bad("Update without PhysicalResourceId")
     if rtype == "Create" and "PhysicalResourceId" in ev:
         bad("Create with a PhysicalResourceId")
     if (rtype == "Update") != ("OldResourceProperties" in ev):
@@ -103,14 +106,24 @@ for path in sys.argv[1:]:
         props = ev.get(field)
         if props is None:
             continue
-        if props.get("ServiceToken") != ev.get("ServiceToken"):
+        if "ServiceToken" in ev and props.get("ServiceToken") != ev["ServiceToken"]:
             bad(f"{field}.ServiceToken differs from ServiceToken")
         if not props.get("Region"):
             bad(f"{field} without Region")
         if not SOURCES & set(props) and rtype != "Delete":
             bad(f"{field} names no source")
+        def strings_only(v):
+            if isinstance(v, dict):
+                return all(strings_only(x) for x in v.values())
+            if isinstance(v, list):
+                return all(strings_only(x) for x in v)
+            return isinstance(v, str)
         for k, v in props.items():
-            ok = isinstance(v, str) or (isinstance(v, dict) and all(isinstance(x, str) for x in v.values()))
+            # Old properties may hold lists and maps a template once had.
+            if field == "OldResourceProperties":
+                ok = strings_only(v)
+            else:
+                ok = isinstance(v, str) or (isinstance(v, dict) and all(isinstance(x, str) for x in v.values()))
             if not ok:
                 bad(f"{field}.{k} is not a string (CloudFormation sends strings)")
 if problems:
@@ -142,6 +155,63 @@ check "examples/cdk cdk synth" cdk_synth
 synth_templates=(examples/cdk/cdk.out/*.template.json)
 # W3005: CDK adds a DependsOn on the function's role that a GetAtt already implies.
 check "cfn-lint on synthesized CDK templates" "$VENV/bin/cfn-lint" --ignore-checks W3005 -- "${synth_templates[@]}"
+
+# 5b. `crp plan` on the fresh synth output: it plans the same resources as the
+#     trimmed copy tests/plan.rs uses (tests/fixtures/cdk-assembly), with the
+#     same properties and environments. With moto (CRP_TEST_MOTO_URL, set by
+#     scripts/test.sh) the crp binary also plans the real cdk.out.
+check_plan_fixture() {
+  "$PY" - <<'PY'
+import json, os, subprocess, sys
+from pathlib import Path
+
+def crp_resources(root):
+    root = Path(root)
+    manifest = json.loads((root / "manifest.json").read_text())
+    found = {}
+    for name, art in manifest["artifacts"].items():
+        if art["type"] != "aws:cloudformation:stack":
+            continue
+        tpl = json.loads((root / art["properties"]["templateFile"]).read_text())
+        for lid, res in tpl["Resources"].items():
+            if res["Type"] == "Custom::CrossRegionParam":
+                props = {k: v for k, v in res["Properties"].items() if k != "Refresh"}
+                found[(name, lid)] = (art["environment"], props)
+    return found
+
+real = crp_resources("examples/cdk/cdk.out")
+fixture = crp_resources("tests/fixtures/cdk-assembly")
+if real != fixture:
+    print("tests/fixtures/cdk-assembly no longer matches the synthesized cdk.out:")
+    print(" synth:  ", json.dumps({"/".join(k): v for k, v in real.items()}, sort_keys=True))
+    print(" fixture:", json.dumps({"/".join(k): v for k, v in fixture.items()}, sort_keys=True))
+    sys.exit(1)
+
+moto = os.environ.get("CRP_TEST_MOTO_URL")
+if not moto:
+    print(f"{len(real)} resources match the fixture (no CRP_TEST_MOTO_URL: crp plan not run)")
+    sys.exit(0)
+subprocess.run(["cargo", "build", "--quiet", "--locked", "--bin", "crp"], check=True)
+env = dict(os.environ, AWS_ENDPOINT_URL=moto, AWS_ACCESS_KEY_ID="test",
+           AWS_SECRET_ACCESS_KEY="test", AWS_REGION="ap-northeast-1")
+run = subprocess.run(["target/debug/crp", "plan", "--json", "examples/cdk/cdk.out"],
+                     env=env, capture_output=True, text=True)
+if run.returncode not in (0, 1):
+    print(f"crp plan exited {run.returncode}: {run.stderr}")
+    sys.exit(1)
+rows = json.loads(run.stdout)
+planned = sorted((r["stack"], r["logicalId"]) for r in rows)
+if planned != sorted(real):
+    print(f"crp plan listed {planned}, the synth holds {sorted(real)}")
+    sys.exit(1)
+for r in rows:
+    if r["status"] not in ("ok", "FAILED") or not r["reason"]:
+        print(f"unexpected row {r}")
+        sys.exit(1)
+print(f"crp plan examples/cdk/cdk.out: {len(rows)} resources, as in the fixture")
+PY
+}
+check "crp plan on the synthesized cdk.out matches tests/fixtures/cdk-assembly" check_plan_fixture
 
 # 6. No export deadlock possible: nothing exported but the provider's own ARN,
 #    nothing imported but that ARN, no CDK cross-region export machinery.
