@@ -454,6 +454,19 @@ async fn an_unreadable_path_or_a_bad_parameter_is_a_usage_error_that_names_it() 
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("must be KEY=VALUE"));
 
+    let ok = dir.write(
+        "ok.yaml",
+        "Parameters:\n  Env:\n    Type: String\n    Default: prod\nResources:\n  B:\n    Type: AWS::S3::Bucket\n",
+    );
+    let out = crp_plan(&["--parameter", "Evn=dev", &ok]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--parameter Evn: no template planned declares it (declared: Env)"),
+        "{}",
+        text(&out)
+    );
+
     let out = crp_plan(&[dir.0.to_str().unwrap()]).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a CDK cloud assembly"));

@@ -101,7 +101,7 @@ struct Row {
 
 /// A resource found in a template, ready to resolve or not.
 enum Found {
-    Ready(cross_region_param::protocol::Request),
+    Ready(Box<cross_region_param::protocol::Request>),
     Unknown(Unknown),
 }
 
@@ -127,6 +127,8 @@ async fn plan(args: &PlanArgs) -> Result<ExitCode, String> {
     for path in &args.paths {
         stacks.extend(assembly::stacks(path, &defaults).map_err(|e| e.to_string())?);
     }
+
+    undeclared(&overrides, &stacks)?;
 
     let mut found = Vec::new();
     for stack in &stacks {
@@ -202,6 +204,33 @@ fn parse_overrides(entries: &[String]) -> Result<BTreeMap<String, String>, Strin
         .collect()
 }
 
+/// A `--parameter` that no stack declares is a typo (CloudFormation would
+/// refuse it too).
+fn undeclared(overrides: &BTreeMap<String, String>, stacks: &[Stack]) -> Result<(), String> {
+    let declared: std::collections::BTreeSet<&str> = stacks
+        .iter()
+        .filter_map(|s| s.template.get("Parameters").and_then(Value::as_object))
+        .flat_map(|p| p.keys().map(String::as_str))
+        .collect();
+    let unknown: Vec<&str> = overrides
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !declared.contains(k))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let known = if declared.is_empty() {
+        "none".to_owned()
+    } else {
+        declared.into_iter().collect::<Vec<_>>().join(", ")
+    };
+    Err(format!(
+        "--parameter {}: no template planned declares it (declared: {known})",
+        unknown.join(", ")
+    ))
+}
+
 /// Every Custom::CrossRegionParam of `stack` whose condition may hold.
 fn resources(stack: &Stack, overrides: &BTreeMap<String, String>) -> Vec<(String, String, Found)> {
     let scope = Scope::new(&stack.template, overrides, stack.env.clone());
@@ -228,7 +257,9 @@ fn resources(stack: &Stack, overrides: &BTreeMap<String, String>) -> Vec<(String
         }
         let empty = Value::Object(Map::new());
         let found = match properties(&scope, resource.get("Properties").unwrap_or(&empty)) {
-            Ok(props) => Found::Ready(provider::create_request(&stack_id, logical_id, props)),
+            Ok(props) => Found::Ready(Box::new(provider::create_request(
+                &stack_id, logical_id, props,
+            ))),
             Err(why) => Found::Unknown(why),
         };
         out.push((stack.label.clone(), logical_id.clone(), found));
