@@ -20,7 +20,9 @@ use cross_region_param::protocol::{Answer, Status as AnswerStatus};
 use cross_region_param::{Config, Deadline};
 use serde_json::{Map, Value, json};
 
-use crate::assembly::{self, Stack, TemplateDefaults};
+use thiserror::Error;
+
+use crate::assembly::{self, SourceError, Stack, TemplateDefaults};
 use crate::evaluate::{Scope, Unknown, as_cloudformation_sends};
 use crate::provider;
 
@@ -70,6 +72,26 @@ pub struct PlanArgs {
     timeout: u64,
 }
 
+/// Why a plan could not be made (exit 2).
+#[derive(Debug, Error)]
+enum PlanError {
+    /// `--parameter` without `=`.
+    #[error("--parameter '{input}' must be KEY=VALUE")]
+    ParameterSyntax { input: String },
+    /// `--parameter` keys no template declares.
+    #[error("--parameter {keys}: no template planned declares it (declared: {declared})")]
+    Undeclared { keys: String, declared: String },
+    /// A path that cannot be read.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The CRP_* environment is invalid (the configuration's own message).
+    #[error("{0}")]
+    Config(String),
+    /// The provider could not be set up, or `--provider` not read.
+    #[error(transparent)]
+    Setup(#[from] provider::SetupError),
+}
+
 /// A row's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Status {
@@ -116,7 +138,7 @@ pub async fn run(args: PlanArgs) -> ExitCode {
     }
 }
 
-async fn plan(args: &PlanArgs) -> Result<ExitCode, String> {
+async fn plan(args: &PlanArgs) -> Result<ExitCode, PlanError> {
     let overrides = parse_overrides(&args.parameters)?;
     let clients = Arc::new(AwsClients::load().await);
     let defaults = TemplateDefaults {
@@ -125,7 +147,7 @@ async fn plan(args: &PlanArgs) -> Result<ExitCode, String> {
     };
     let mut stacks = Vec::new();
     for path in &args.paths {
-        stacks.extend(assembly::stacks(path, &defaults).map_err(|e| e.to_string())?);
+        stacks.extend(assembly::stacks(path, &defaults)?);
     }
 
     undeclared(&overrides, &stacks)?;
@@ -140,7 +162,7 @@ async fn plan(args: &PlanArgs) -> Result<ExitCode, String> {
 
     let config = match &args.provider {
         Some(function) => provider::deployed_config(&clients, function).await?,
-        None => Config::from_env().map_err(|e| e.to_string())?,
+        None => Config::from_env().map_err(|e| PlanError::Config(e.to_string()))?,
     };
     let local = provider::build(Arc::clone(&clients), Arc::new(config))?;
     let budget = Duration::from_secs(args.timeout.max(1));
@@ -191,7 +213,7 @@ async fn plan(args: &PlanArgs) -> Result<ExitCode, String> {
     })
 }
 
-fn parse_overrides(entries: &[String]) -> Result<BTreeMap<String, String>, String> {
+fn parse_overrides(entries: &[String]) -> Result<BTreeMap<String, String>, PlanError> {
     entries
         .iter()
         .map(|entry| {
@@ -199,14 +221,16 @@ fn parse_overrides(entries: &[String]) -> Result<BTreeMap<String, String>, Strin
                 .split_once('=')
                 .filter(|(k, _)| !k.is_empty())
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .ok_or_else(|| format!("--parameter '{entry}' must be KEY=VALUE"))
+                .ok_or_else(|| PlanError::ParameterSyntax {
+                    input: entry.clone(),
+                })
         })
         .collect()
 }
 
 /// A `--parameter` that no stack declares is a typo (CloudFormation would
 /// refuse it too).
-fn undeclared(overrides: &BTreeMap<String, String>, stacks: &[Stack]) -> Result<(), String> {
+fn undeclared(overrides: &BTreeMap<String, String>, stacks: &[Stack]) -> Result<(), PlanError> {
     let declared: std::collections::BTreeSet<&str> = stacks
         .iter()
         .filter_map(|s| s.template.get("Parameters").and_then(Value::as_object))
@@ -225,10 +249,10 @@ fn undeclared(overrides: &BTreeMap<String, String>, stacks: &[Stack]) -> Result<
     } else {
         declared.into_iter().collect::<Vec<_>>().join(", ")
     };
-    Err(format!(
-        "--parameter {}: no template planned declares it (declared: {known})",
-        unknown.join(", ")
-    ))
+    Err(PlanError::Undeclared {
+        keys: unknown.join(", "),
+        declared: known,
+    })
 }
 
 /// Every Custom::CrossRegionParam of `stack` whose condition may hold.

@@ -17,6 +17,25 @@ use cross_region_param::protocol::{
 };
 use cross_region_param::{Config, Deadline, Provider, Resolver};
 use serde_json::Value;
+use thiserror::Error;
+
+/// Why the provider could not be set up locally.
+#[derive(Debug, Error)]
+pub enum SetupError {
+    /// The HTTP client for responses could not be built.
+    #[error("cannot set up HTTP: {0}")]
+    Http(#[from] reqwest::Error),
+    /// `--provider` names a function whose configuration cannot be read.
+    #[error(
+        "cannot read the configuration of provider {function} (lambda:GetFunctionConfiguration): {problem}"
+    )]
+    DeployedConfig {
+        /// The function as given.
+        function: String,
+        /// What the Lambda API said.
+        problem: String,
+    },
+}
 
 /// The provider, as the Lambda builds it, but answering locally.
 pub type Local = Provider<Resolver>;
@@ -26,9 +45,8 @@ pub type Local = Provider<Resolver>;
 const REQUEST_ID: &str = "00000000-0000-4000-8000-000000000000";
 
 /// Builds the provider over shared clients and the given allow-lists.
-pub fn build(clients: Arc<AwsClients>, config: Arc<Config>) -> Result<Local, String> {
-    let sender = ResponseSender::new(RetryPolicy::default())
-        .map_err(|e| format!("cannot set up HTTP: {e}"))?;
+pub fn build(clients: Arc<AwsClients>, config: Arc<Config>) -> Result<Local, SetupError> {
+    let sender = ResponseSender::new(RetryPolicy::default())?;
     Ok(Provider::new(
         Arc::new(Resolver::new(clients, Arc::clone(&config))),
         sender,
@@ -65,7 +83,7 @@ pub async fn answer(provider: &Local, request: &Request, deadline: Deadline) -> 
 /// The allow-lists of the deployed provider `function` (name or ARN), read
 /// from its environment with `lambda:GetFunctionConfiguration`. An invalid
 /// value is kept as the refusal the deployed provider answers with.
-pub async fn deployed_config(clients: &AwsClients, function: &str) -> Result<Config, String> {
+pub async fn deployed_config(clients: &AwsClients, function: &str) -> Result<Config, SetupError> {
     let mut builder = aws_sdk_lambda::config::Builder::from(clients.sdk_config());
     // A full ARN says where the function lives; a name uses the caller's region.
     if let Some(region) = function
@@ -81,11 +99,9 @@ pub async fn deployed_config(clients: &AwsClients, function: &str) -> Result<Con
         .function_name(function)
         .send()
         .await
-        .map_err(|e| {
-            format!(
-                "cannot read the configuration of provider {function} (lambda:GetFunctionConfiguration): {}",
-                DisplayErrorContext(&e)
-            )
+        .map_err(|e| SetupError::DeployedConfig {
+            function: function.to_owned(),
+            problem: DisplayErrorContext(&e).to_string(),
         })?;
     let variables: HashMap<String, String> = output
         .environment()
