@@ -712,3 +712,84 @@ async fn fifty_resources_are_planned_together() {
         single_time, fifty_time
     );
 }
+
+/// An SSM endpoint that takes `delay` to answer every call with
+/// ParameterNotFound, and counts the calls.
+async fn slow_ssm(
+    delay: std::time::Duration,
+) -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tokio::task::JoinHandle<()>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&calls);
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let counted = std::sync::Arc::clone(&counted);
+            tokio::spawn(async move {
+                if support::http::read_request(&mut stream).await.is_some() {
+                    counted.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(delay).await;
+                    let body = br#"{"__type":"ParameterNotFound","message":"slow stub"}"#;
+                    support::http::write_response(
+                        &mut stream,
+                        400,
+                        &[("content-type", "application/x-amz-json-1.1".to_owned())],
+                        body,
+                    )
+                    .await;
+                }
+            });
+        }
+    });
+    (url, calls, task)
+}
+
+/// Every resource's reads run at once: against an endpoint that takes a
+/// second per call, 50 resources take about the time of one, not 50 seconds.
+/// The times are printed, not asserted; the call count and rows are.
+#[tokio::test]
+async fn fifty_resources_wait_for_a_slow_endpoint_once_not_fifty_times() {
+    let (url, calls, server) = slow_ssm(std::time::Duration::from_secs(1)).await;
+    let mut template = String::from("Resources:\n");
+    for i in 0..50 {
+        template.push_str(&format!(
+            "  R{i}:\n    Type: Custom::CrossRegionParam\n    Properties:\n      Region: us-east-1\n      ParameterName: /slow/{i}\n"
+        ));
+    }
+    let dir = Scratch::new();
+    let fifty = dir.write("fifty.yaml", &template);
+    let one = dir.write(
+        "one.yaml",
+        "Resources:\n  R0:\n    Type: Custom::CrossRegionParam\n    Properties:\n      Region: us-east-1\n      ParameterName: /slow/0\n",
+    );
+
+    let env = [("AWS_ENDPOINT_URL", url.as_str())];
+    let started = Instant::now();
+    let single = crp_plan_env(&["--json", &one], &env).await;
+    let single_time = started.elapsed();
+    assert_eq!(single.status.code(), Some(1), "{}", text(&single));
+    let before = calls.load(std::sync::atomic::Ordering::Relaxed);
+
+    let started = Instant::now();
+    let out = crp_plan_env(&["--json", &fifty], &env).await;
+    let fifty_time = started.elapsed();
+    server.abort();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let rows = rows(&out);
+    assert_eq!(rows.len(), 50);
+    assert!(
+        rows.iter()
+            .all(|r| r["status"] == "FAILED" && r["reason"].as_str().unwrap().contains("slow stub")),
+        "{rows:#?}"
+    );
+    let made = calls.load(std::sync::atomic::Ordering::Relaxed) - before;
+    assert!(made >= 50, "{made} calls for 50 resources");
+    eprintln!(
+        "crp plan, 1 s per call: 1 resource {single_time:.2?}, 50 resources {fifty_time:.2?} ({made} calls)"
+    );
+}
