@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use cross_region_param::aws::AwsClients;
+use cross_region_param::AwsClients;
 use cross_region_param::protocol::{
     self, Echo, Request, RequestType, ResponseSender, RetryPolicy, Status,
 };
@@ -88,13 +88,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = match Config::from_env() {
-        Ok(c) => Arc::new(c),
-        Err(e) => {
-            eprintln!("crp: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    // The same reading as the Lambda's: an invalid value answers FAILED with
+    // the Lambda's Reason (exit 1), rather than a usage error.
+    let config = Arc::new(Config::from_env_or_refusing());
     let sender = match ResponseSender::new(RetryPolicy::default()) {
         Ok(s) => s,
         Err(e) => {
