@@ -339,8 +339,11 @@ mod tests {
         where
             Self: 'a,
         {
+            // What a failing provider (an assumed role that cannot be
+            // refreshed, say) returns; its text is "an error occurred while
+            // loading credentials", which no wording-based check caught.
             aws_credential_types::provider::future::ProvideCredentials::ready(Err(
-                CredentialsError::not_loaded("no credentials in this test"),
+                CredentialsError::provider_error("the role could not be assumed"),
             ))
         }
     }
