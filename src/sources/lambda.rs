@@ -119,7 +119,7 @@ impl Source for FunctionSpec {
         progress: &'a Progress,
     ) -> BoxFuture<'a, Result<Contribution, SourceError>> {
         async move {
-            resolve(clients, self, progress)
+            read_function(clients, self, progress)
                 .await
                 .map_err(SourceError::from)
         }
@@ -320,7 +320,7 @@ fn remedy(state: &str) -> &'static str {
 /// carries `alias NAME is weighted: primary version only` and the weights are
 /// logged, so a success that ignored the extra versions says so. (The physical
 /// id therefore also changes when an alias becomes, or stops being, weighted.)
-pub(crate) async fn resolve(
+async fn read_function(
     clients: &RegionClients,
     spec: &FunctionSpec,
     progress: &Progress,

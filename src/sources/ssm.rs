@@ -280,7 +280,7 @@ impl Source for SsmSource {
         progress: &'a Progress,
     ) -> BoxFuture<'a, Result<Contribution, SourceError>> {
         async move {
-            resolve(&clients.ssm, &clients.sts, &clients.region, self, progress)
+            read_parameters(&clients.ssm, &clients.sts, &clients.region, self, progress)
                 .await
                 .map_err(SourceError::from)
         }
@@ -289,7 +289,7 @@ impl Source for SsmSource {
 }
 
 /// Reads every SSM source of `props` from `region`.
-pub(crate) async fn resolve(
+async fn read_parameters(
     ssm: &aws_sdk_ssm::Client,
     sts: &aws_sdk_sts::Client,
     region: &str,

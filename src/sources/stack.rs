@@ -79,7 +79,7 @@ impl Source for StackSource {
         progress: &'a Progress,
     ) -> BoxFuture<'a, Result<Contribution, SourceError>> {
         async move {
-            resolve(
+            read_outputs(
                 &clients.cloudformation,
                 &clients.sts,
                 &clients.region,
@@ -163,7 +163,7 @@ fn unusable_remedy(status: &str) -> &'static str {
 }
 
 /// Reads the outputs of `stack_name` in `region`.
-async fn resolve(
+async fn read_outputs(
     cfn: &aws_sdk_cloudformation::Client,
     sts: &aws_sdk_sts::Client,
     region: &str,
