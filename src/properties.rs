@@ -25,6 +25,9 @@ const COMMON_TRAILING: &[&str] = &["RoleArn", "ExternalId", "NoEcho", "Refresh"]
 /// Properties that belong to CloudFormation itself; accepted and ignored.
 const CLOUDFORMATION_PROPERTIES: &[&str] = &["ServiceToken", "ServiceTimeout"];
 
+/// Keys longer than this get no "did you mean" (no known name is that long).
+const SUGGEST_MAX: usize = 64;
+
 /// The shortest and longest role ARN STS accepts.
 const ROLE_ARN_LEN: (usize, usize) = (20, 2048);
 /// The shortest and longest ExternalId STS accepts.
@@ -165,7 +168,7 @@ fn unknown_properties(r: &mut Reader<'_>) -> bool {
 }
 
 fn region(r: &mut Reader<'_>) -> Option<String> {
-    match r.string("Region", 64) {
+    match r.string("Region", usize::MAX) {
         None if r.has("Region") => None,
         None => {
             r.problem(
@@ -262,6 +265,10 @@ fn collisions(r: &mut Reader<'_>, sources: &[Arc<dyn Source>]) {
 /// The known property nearest to a misspelt one, when it is close enough to
 /// be the likely intent.
 fn closest(key: &str, known: &[&'static str]) -> Option<&'static str> {
+    // No known name is near a long key, and the distance costs length × length.
+    if key.len() > SUGGEST_MAX {
+        return None;
+    }
     let lower = key.to_ascii_lowercase();
     known
         .iter()
@@ -434,6 +441,21 @@ mod tests {
             problems(json!({"Region": "us-east-1", "StackName": stack_arn}))[0]
                 .contains("at most 2048")
         );
+    }
+
+    #[test]
+    fn a_huge_region_or_unknown_key_is_quoted_cut() {
+        let huge = "u".repeat(1_000_000);
+        let mut props = serde_json::Map::new();
+        props.insert("Region".into(), json!(huge));
+        props.insert(huge.clone(), json!("x"));
+        props.insert("ParameterName".into(), json!("/a"));
+        let text = ResourceProperties::parse(&Value::Object(props))
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("is not an AWS region code"), "{text}");
+        assert!(text.contains("(1000000 characters)"), "{text}");
+        assert!(text.len() < 1500, "{} bytes", text.len());
     }
 
     #[test]

@@ -68,7 +68,7 @@ fn parse(r: &mut Reader<'_>) -> Option<Arc<dyn Source>> {
             );
         }
     }
-    let edge_event_type = r.string("EdgeEventType", 64).and_then(|e| {
+    let edge_event_type = r.string("EdgeEventType", usize::MAX).and_then(|e| {
         let parsed = EdgeEventType::parse(&e);
         if parsed.is_none() {
             r.problem(
