@@ -21,8 +21,8 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use sha2::{Digest, Sha256};
 
-use crate::properties::RoleSpec;
-use crate::resolve::{AwsCallError, FailureKind, Progress};
+use crate::aws_error::{AwsCallError, FailureKind};
+use crate::progress::Progress;
 
 /// The clients a resolver may use, all bound to one region (and identity).
 #[derive(Clone, Debug)]
@@ -57,6 +57,16 @@ impl RegionClients {
             sts: aws_sdk_sts::Client::new(&config),
         }
     }
+}
+
+/// A role to act as: `RoleArn` and `ExternalId`, as validated from the
+/// resource's properties.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RoleToAssume {
+    /// The role to assume before reading.
+    pub arn: String,
+    /// The external id the role's trust policy expects.
+    pub external_id: Option<String>,
 }
 
 /// The process-wide client cache.
@@ -129,7 +139,7 @@ impl AwsClients {
     pub async fn assumed(
         &self,
         region: &str,
-        role: &RoleSpec,
+        role: &RoleToAssume,
         session_name: &str,
         progress: &Progress,
     ) -> Result<Arc<RegionClients>, AssumeRoleError> {
@@ -208,6 +218,8 @@ pub struct AssumeRoleError {
 impl fmt::Display for AssumeRoleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.source)?;
+        // A refusal is either the provider's own role lacking sts:AssumeRole
+        // (the source's remedy says so) or the target's trust policy.
         if self.source.kind == FailureKind::AccessDenied {
             let external = if self.with_external_id {
                 " and that the ExternalId matches the one it expects"

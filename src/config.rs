@@ -35,7 +35,7 @@ pub struct ConfigError {
 pub struct Config {
     parameter_paths: PathAllowList,
     regions: Option<Vec<String>>,
-    role_arns: Vec<WildMatch>,
+    role_arns: Vec<RolePattern>,
     response_url_hosts: Vec<WildMatch>,
     refusal: Option<String>,
 }
@@ -69,7 +69,7 @@ impl Config {
         let regions_raw = lookup(ENV_ALLOWED_REGIONS).unwrap_or_default();
         let regions: Vec<String> = split(&regions_raw).map(str::to_owned).collect();
         for region in &regions {
-            if region != "*" && !crate::properties::is_region_code(region) {
+            if region != "*" && !crate::input::is_region_code(region) {
                 return Err(ConfigError {
                     variable: ENV_ALLOWED_REGIONS,
                     value: regions_raw.clone(),
@@ -80,7 +80,7 @@ impl Config {
         let regions = (!regions.is_empty() && !regions.iter().any(|r| r == "*")).then_some(regions);
 
         let roles_raw = lookup(ENV_ALLOWED_ROLE_ARNS).unwrap_or_default();
-        let role_arns = split(&roles_raw).map(WildMatch::new).collect();
+        let role_arns = split(&roles_raw).map(RolePattern::new).collect();
 
         let hosts_raw = lookup(ENV_RESPONSE_URL_HOSTS)
             .filter(|v| !v.trim().is_empty())
@@ -182,6 +182,49 @@ impl Config {
             .to_ascii_lowercase();
         let scheme_ok = scheme == "https" || (scheme == "http" && is_loopback(&host));
         scheme_ok && self.response_url_hosts.iter().any(|p| p.matches(&host))
+    }
+}
+
+/// A `CRP_ALLOWED_ROLE_ARNS` entry: `*` matches any run of characters
+/// within one `:`-separated field of the ARN (never a `:`), and every other
+/// character, `?` included, matches only itself. So
+/// `arn:aws:iam::222222222222:role/team-*` allows `role/team-a` and
+/// `role/team-a/b`, but not `role/team-:role/admin` nor another account.
+#[derive(Debug, Clone)]
+struct RolePattern(String);
+
+impl RolePattern {
+    fn new(pattern: &str) -> Self {
+        Self(pattern.to_owned())
+    }
+
+    fn matches(&self, arn: &str) -> bool {
+        let pattern: Vec<char> = self.0.chars().collect();
+        let text: Vec<char> = arn.chars().collect();
+        // matched[j]: the pattern so far matches text[..j].
+        let mut matched = vec![false; text.len() + 1];
+        matched[0] = true;
+        for &p in &pattern {
+            let mut next = vec![false; text.len() + 1];
+            if p == '*' {
+                // Extend a match over any characters except ':'.
+                for j in 0..=text.len() {
+                    next[j] = matched[j] || (j > 0 && next[j - 1] && text[j - 1] != ':');
+                }
+            } else {
+                for j in 1..=text.len() {
+                    next[j] = matched[j - 1] && text[j - 1] == p;
+                }
+            }
+            matched = next;
+        }
+        matched[text.len()]
+    }
+}
+
+impl std::fmt::Display for RolePattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -325,6 +368,22 @@ mod tests {
         )]);
         assert!(c.role_allowed("arn:aws:iam::222222222222:role/crp-reader"));
         assert!(!c.role_allowed("arn:aws:iam::333333333333:role/crp-reader"));
+    }
+
+    #[test]
+    fn a_role_star_never_spans_a_colon_and_question_mark_is_literal() {
+        // Before: `*` crossed ':' and `?` matched any character.
+        let c = config(&[(
+            ENV_ALLOWED_ROLE_ARNS,
+            "arn:aws:iam::222222222222:role/team-*,arn:aws:iam::*:role/reader?",
+        )]);
+        assert!(c.role_allowed("arn:aws:iam::222222222222:role/team-a"));
+        assert!(c.role_allowed("arn:aws:iam::222222222222:role/team-a/b"));
+        assert!(c.role_allowed("arn:aws:iam::222222222222:role/team-"));
+        assert!(!c.role_allowed("arn:aws:iam::222222222222:role/team-:role/admin"));
+        assert!(c.role_allowed("arn:aws:iam::333333333333:role/reader?"));
+        assert!(!c.role_allowed("arn:aws:iam::333333333333:role/readers"));
+        assert!(!c.role_allowed("arn:aws:iam::3333:3333:role/reader?"));
     }
 
     #[test]

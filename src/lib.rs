@@ -4,29 +4,54 @@
 //! Lambda function, a stack's outputs — so stacks never need cross-region
 //! exports, and never deadlock on them.
 //!
-//! The crate is layered so each concern sits in one place:
+//! The crate is layered, and every arrow points down:
 //!
 //! - [`protocol`]: CloudFormation's side — parsing requests, the deadline, the
 //!   response body and its size limit, the PUT and its retries. It always answers.
-//! - [`properties`]: turning the resource's properties into typed, validated values.
-//! - [`resolve`]: reading values from AWS (SSM, Lambda, stack outputs); knows
-//!   nothing of CloudFormation.
-//! - [`physical_id`]: deterministic ids that change exactly when values change.
-//! - [`config`]: the provider's allow-lists, from the environment.
-//! - [`aws`]: one shared SDK configuration and per-region clients, built once.
+//! - `resolve`: allow-lists, clients, running every source and merging Data;
+//!   knows nothing of CloudFormation.
+//! - `properties` and `physical_id`: validated, typed properties and the
+//!   deterministic id computed from them.
+//! - `sources`: one file per source (SSM, Lambda, stack outputs) behind one
+//!   `Source` seam: its properties, its checks, its AWS calls.
+//! - `aws`: one shared SDK configuration and per-region clients, built once.
+//! - leaves, used by the layers above and using nothing above themselves:
+//!   `aws_error` (SDK errors into Reasons), `progress` (what a request waits
+//!   on), `input` (reading properties), `reason` (how Reasons list and quote),
+//!   `config` (the provider's allow-lists).
 //! - [`telemetry`]: structured logging setup.
+//!
+//! Everything but `protocol` and `telemetry` is private; the items below are
+//! the public surface, and [`testing`] is the seam integration tests use.
 
 #![warn(missing_docs)]
 
-pub mod aws;
-pub mod config;
-pub mod physical_id;
-pub mod properties;
+mod aws;
+mod aws_error;
+mod config;
+mod input;
+mod physical_id;
+mod progress;
+mod properties;
 pub mod protocol;
-pub mod resolve;
+mod reason;
+mod resolve;
+mod sources;
 pub mod telemetry;
+pub mod testing;
 
-pub use config::Config;
-pub use properties::ResourceProperties;
-pub use protocol::{Deadline, Provider};
-pub use resolve::{Resolved, Resolver};
+pub use aws::{
+    AssumeRoleError, AwsClients, RegionClients, RoleToAssume, retry_config, session_name,
+    timeout_config,
+};
+pub use aws_error::{AwsCallError, FailureKind};
+pub use config::{Config, ConfigError};
+pub use input::PropertyProblem;
+pub use physical_id::{CREATE_FAILED, physical_id};
+pub use progress::{Progress, Step};
+pub use properties::{PropertiesError, ResourceProperties, known_properties};
+pub use protocol::{
+    Answer, Deadline, Echo, Handled, Provider, ProviderError, Request, RequestType, ResponseSender,
+    RetryPolicy, Status,
+};
+pub use resolve::{Requester, Resolve, ResolveError, Resolved, Resolver};

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use cross_region_param::aws::AwsClients;
+use cross_region_param::AwsClients;
 use cross_region_param::protocol::{ResponseSender, RetryPolicy};
 use cross_region_param::{Config, Deadline, Provider, Resolver, telemetry};
 use lambda_runtime::{Error, LambdaEvent, service_fn};

@@ -1,15 +1,17 @@
 //! Deterministic physical resource ids.
 //!
-//! The id hashes the region, the properties that drive resolution and the
-//! identity of what was resolved (parameter names and versions, version ARNs,
-//! output values; never a secret's value). It is stable while the values are,
-//! and changes when they change, which CloudFormation treats as a replacement:
-//! on rollback it restores the old resource and its old Data by itself.
+//! The id hashes the region, the resource's inputs in canonical form (typed
+//! values in a fixed order, from [`ResourceProperties::canonical_inputs`]) and
+//! the identity of what was resolved (parameter names and versions, version
+//! ARNs, output values; never a secret's value). It is stable while the values
+//! are, whatever the order of keys in the template or in serde_json's maps, and
+//! changes when they change, which CloudFormation treats as a replacement: on
+//! rollback it restores the old resource and its old Data by itself.
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::properties::IGNORED_FOR_IDENTITY;
+use crate::properties::ResourceProperties;
 
 /// Prefix of every id this provider issues.
 pub const PREFIX: &str = "crp";
@@ -18,26 +20,39 @@ pub const PREFIX: &str = "crp";
 /// next is recognisable and the stack never shows a half-made resource.
 pub const CREATE_FAILED: &str = "crp-create-failed";
 
-/// The id for a resource that resolved to `identity` from `properties`.
-///
-/// `Refresh`, `ServiceToken` and `ServiceTimeout` are left out: changing them
-/// must re-resolve, but must not replace the resource unless a value moved.
+/// Properties that are not inputs: changing them must re-resolve, but must
+/// not replace the resource unless a value moved.
+const NOT_INPUTS: &[&str] = &["ServiceToken", "ServiceTimeout", "Refresh"];
+
+/// The id for a resource that resolved to `identity` from `properties` (the
+/// raw `ResourceProperties`). The properties are parsed into their typed,
+/// canonical form first; `Refresh`, `ServiceToken` and `ServiceTimeout` are
+/// left out.
 pub fn physical_id(region: &str, properties: &Value, identity: &[String]) -> String {
+    let inputs = match ResourceProperties::parse(properties) {
+        Ok(props) => props.canonical_inputs(),
+        // Only valid properties are ever resolved; this keeps the function
+        // total all the same, with keys sorted at every level.
+        Err(_) => canonical_json(properties),
+    };
+    from_inputs(region, &inputs, identity)
+}
+
+impl ResourceProperties {
+    /// The physical id of this resource once it resolved to `identity`.
+    pub fn physical_id(&self, identity: &[String]) -> String {
+        from_inputs(&self.region, &self.canonical_inputs(), identity)
+    }
+}
+
+fn from_inputs(region: &str, inputs: &[String], identity: &[String]) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(b"v1\0");
+    hasher.update(b"v2\0");
     hasher.update(region.as_bytes());
     hasher.update(b"\0");
-    if let Value::Object(map) = properties {
-        // serde_json's map is ordered by key, so this is canonical.
-        for (key, value) in map {
-            if IGNORED_FOR_IDENTITY.contains(&key.as_str()) {
-                continue;
-            }
-            hasher.update(key.as_bytes());
-            hasher.update(b"=");
-            hasher.update(value.to_string().as_bytes());
-            hasher.update(b"\0");
-        }
+    for input in inputs {
+        hasher.update(input.as_bytes());
+        hasher.update(b"\0");
     }
     hasher.update(b"\x01");
     for part in identity {
@@ -47,6 +62,41 @@ pub fn physical_id(region: &str, properties: &Value, identity: &[String]) -> Str
     let digest = hasher.finalize();
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("{PREFIX}-{region}-{hex}")
+}
+
+/// `key=value` per top-level property, values with their keys sorted at
+/// every level.
+fn canonical_json(properties: &Value) -> Vec<String> {
+    let Value::Object(map) = properties else {
+        return vec![sorted(properties).to_string()];
+    };
+    let mut out: Vec<String> = map
+        .iter()
+        .filter(|(k, _)| !NOT_INPUTS.contains(&k.as_str()))
+        .map(|(k, v)| format!("{k}={}", sorted(v)))
+        .collect();
+    out.sort();
+    out
+}
+
+fn sorted(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, String)> =
+                map.iter().map(|(k, v)| (k, sorted(v))).collect();
+            entries.sort();
+            let body: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| format!("{}:{v}", Value::String(k.clone())))
+                .collect();
+            format!("{{{}}}", body.join(","))
+        }
+        Value::Array(items) => {
+            let body: Vec<String> = items.iter().map(sorted).collect();
+            format!("[{}]", body.join(","))
+        }
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -82,6 +132,61 @@ mod tests {
         let a = json!({"Region": "us-east-1", "ParameterName": "/a", "Refresh": "1", "ServiceToken": "x"});
         let b = json!({"Region": "us-east-1", "ParameterName": "/a", "Refresh": "2", "ServiceToken": "y"});
         let id = ident(&["SSM:/a@3"]);
+        assert_eq!(
+            physical_id("us-east-1", &a, &id),
+            physical_id("us-east-1", &b, &id)
+        );
+    }
+
+    /// The same object with its keys inserted in reverse order, at every level.
+    fn reversed(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut out = serde_json::Map::new();
+                for (k, v) in map.iter().rev() {
+                    out.insert(k.clone(), reversed(v));
+                }
+                Value::Object(out)
+            }
+            other => other.clone(),
+        }
+    }
+
+    #[test]
+    fn key_order_at_any_level_never_changes_the_id() {
+        // serde_json keeps insertion order here (`preserve_order` is on in the
+        // dependency graph, through the AWS SDK), so this is what CloudFormation's
+        // key order would do. Before: hashing followed that order.
+        let props = json!({
+            "Region": "us-east-1",
+            "Parameters": {"A": "/a", "B": "/b:2", "C": "/c:prod"},
+            "FunctionName": "auth",
+            "NoEcho": "true",
+        });
+        let flipped = reversed(&props);
+        assert_ne!(
+            props.to_string(),
+            flipped.to_string(),
+            "the test needs order-keeping maps"
+        );
+        let id = ident(&["SSM:/a@1"]);
+        assert_eq!(
+            physical_id("us-east-1", &props, &id),
+            physical_id("us-east-1", &flipped, &id)
+        );
+        // Invalid properties take the canonical-JSON path; order still never matters.
+        let odd = json!({"Region": "us-east-1", "Bogus": {"x": 1, "y": {"b": 2, "a": 3}}});
+        assert_eq!(
+            physical_id("us-east-1", &odd, &id),
+            physical_id("us-east-1", &reversed(&odd), &id)
+        );
+    }
+
+    #[test]
+    fn equivalent_spellings_give_the_same_id() {
+        let id = ident(&["SSM:/a@3"]);
+        let a = json!({"Region": "us-east-1", "ParameterName": "/a", "NoEcho": "TRUE"});
+        let b = json!({"Region": "us-east-1", "ParameterName": " /a ", "NoEcho": true});
         assert_eq!(
             physical_id("us-east-1", &a, &id),
             physical_id("us-east-1", &b, &id)

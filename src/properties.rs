@@ -1,50 +1,55 @@
 //! The resource's properties, parsed and validated before anything is called.
 //!
-//! CloudFormation hands every property over as a string (`"true"`, `"42"`), so
-//! this module owns turning that loose JSON into typed values. It collects every
-//! problem it finds rather than stopping at the first, so one failed deploy
-//! tells the user everything to fix.
+//! This module reads the properties every resource shares (`Region`,
+//! `RoleArn`, `ExternalId`, `NoEcho`, `Refresh`) and hands the rest to each
+//! source's own parser (see [`crate::sources`]), so a source's properties live
+//! with the source. It collects every problem rather than stopping at the
+//! first, so one failed deploy tells the user everything to fix, and lists the
+//! known properties once, after all problems.
 
-use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use thiserror::Error;
 
-/// Properties the provider understands, in the order they are documented.
-pub const KNOWN_PROPERTIES: &[&str] = &[
-    "Region",
-    "ParameterName",
-    "Parameters",
-    "ParametersPath",
-    "Recursive",
-    "WithDecryption",
-    "FunctionName",
-    "Qualifier",
-    "EdgeEventType",
-    "StackName",
-    "RoleArn",
-    "ExternalId",
-    "NoEcho",
-    "Refresh",
-];
+use crate::aws::RoleToAssume;
+use crate::input::{PropertyProblem, Reader, is_region_code, kind};
+use crate::reason::quote;
+use crate::sources::{KINDS, Source};
+
+/// Properties every resource may set, whatever its sources.
+const COMMON_LEADING: &[&str] = &["Region"];
+const COMMON_TRAILING: &[&str] = &["RoleArn", "ExternalId", "NoEcho", "Refresh"];
 
 /// Properties that belong to CloudFormation itself; accepted and ignored.
 const CLOUDFORMATION_PROPERTIES: &[&str] = &["ServiceToken", "ServiceTimeout"];
 
-/// Properties that never take part in resolution or in the physical id.
-pub(crate) const IGNORED_FOR_IDENTITY: &[&str] = &["ServiceToken", "ServiceTimeout", "Refresh"];
+/// Keys longer than this get no "did you mean" (no known name is that long).
+const SUGGEST_MAX: usize = 64;
 
-/// Data keys the `ParameterName` source fills.
-pub const PARAMETER_NAME_KEYS: &[&str] = &["Value", "ParameterVersion"];
-/// Data keys the `FunctionName` source fills.
-pub const FUNCTION_KEYS: &[&str] = &["VersionArn", "Version", "FunctionArn", "CodeSha256"];
+/// The shortest and longest role ARN STS accepts.
+const ROLE_ARN_LEN: (usize, usize) = (20, 2048);
+/// The shortest and longest ExternalId STS accepts.
+const EXTERNAL_ID_LEN: (usize, usize) = (2, 1224);
+
+/// Properties the provider understands, in the order they are documented.
+pub fn known_properties() -> Vec<&'static str> {
+    COMMON_LEADING
+        .iter()
+        .chain(KINDS.iter().flat_map(|k| k.properties))
+        .chain(COMMON_TRAILING)
+        .copied()
+        .collect()
+}
 
 /// Every problem found in a resource's properties.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub struct PropertiesError {
-    /// One sentence per problem, each naming the property.
-    pub problems: Vec<String>,
+    /// One problem per entry, each naming its property.
+    pub problems: Vec<PropertyProblem>,
+    /// Whether a property was not recognised (the known ones are then listed once).
+    pub unknown: bool,
 }
 
 impl fmt::Display for PropertiesError {
@@ -54,595 +59,223 @@ impl fmt::Display for PropertiesError {
         } else {
             "problems"
         };
+        let list: Vec<String> = self.problems.iter().map(ToString::to_string).collect();
         write!(
             f,
             "invalid properties ({} {noun}): {}",
             self.problems.len(),
-            self.problems.join("; ")
-        )
-    }
-}
-
-/// Which version of an SSM parameter to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selector {
-    /// `name:3`
-    Version(u64),
-    /// `name:prod`
-    Label(String),
-}
-
-/// An SSM parameter reference: `name`, `name:VERSION` or `name:LABEL`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParameterRef {
-    /// The parameter's name (or ARN), without selector.
-    pub name: String,
-    /// The version or label, if one was given.
-    pub selector: Option<Selector>,
-}
-
-impl ParameterRef {
-    /// The string SSM expects: the name with its selector, as the user wrote it.
-    pub fn request_name(&self) -> String {
-        match &self.selector {
-            None => self.name.clone(),
-            Some(Selector::Version(v)) => format!("{}:{v}", self.name),
-            Some(Selector::Label(l)) => format!("{}:{l}", self.name),
+            list.join("; ")
+        )?;
+        if self.unknown {
+            write!(f, "; known properties: {}", known_properties().join(", "))?;
         }
-    }
-
-    /// Parses `name[:VERSION|:LABEL]`, ARN names included.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            return Err("the parameter name is empty".to_owned());
-        }
-        // An ARN carries five colons of its own before the resource part.
-        let (name, selector) = if raw.starts_with("arn:") {
-            let parts: Vec<&str> = raw.splitn(7, ':').collect();
-            if parts.len() < 6 || !parts[5].starts_with("parameter/") {
-                return Err(format!(
-                    "'{raw}' is not an SSM parameter ARN (expected arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME)"
-                ));
-            }
-            let name = parts[..6].join(":");
-            (name, parts.get(6).copied())
-        } else {
-            match raw.rsplit_once(':') {
-                Some((n, s)) => (n.to_owned(), Some(s)),
-                None => (raw.to_owned(), None),
-            }
-        };
-        validate_parameter_name(&name)?;
-        let selector = match selector {
-            None => None,
-            Some(s) => Some(parse_selector(&name, s)?),
-        };
-        Ok(Self { name, selector })
+        Ok(())
     }
 }
 
-impl fmt::Display for ParameterRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.request_name())
-    }
-}
-
-fn validate_parameter_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("the parameter name before ':' is empty".to_owned());
-    }
-    if name.starts_with("arn:") {
-        return Ok(());
-    }
-    if name.len() > 1011 {
-        return Err(format!(
-            "parameter name '{name}' is longer than SSM's 1011 characters"
-        ));
-    }
-    let ok = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'));
-    if !ok {
-        return Err(format!(
-            "parameter name '{name}' may only contain letters, digits and _ . - /"
-        ));
-    }
-    if name.contains("//") || (name.contains('/') && !name.starts_with('/')) {
-        return Err(format!(
-            "parameter name '{name}' is not a valid hierarchy (it must start with '/' and have no empty segment)"
-        ));
-    }
-    Ok(())
-}
-
-fn parse_selector(name: &str, s: &str) -> Result<Selector, String> {
-    if s.is_empty() {
-        return Err(format!(
-            "'{name}:' has an empty selector; write '{name}', '{name}:VERSION' or '{name}:LABEL'"
-        ));
-    }
-    if s.chars().all(|c| c.is_ascii_digit()) {
-        return match s.parse::<u64>() {
-            Ok(v) if v > 0 => Ok(Selector::Version(v)),
-            _ => Err(format!("'{name}:{s}': parameter versions start at 1")),
-        };
-    }
-    let valid_chars = s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    let lower = s.to_ascii_lowercase();
-    if !valid_chars
-        || s.len() > 100
-        || s.starts_with(|c: char| c.is_ascii_digit())
-        || lower.starts_with("aws")
-        || lower.starts_with("ssm")
-    {
-        return Err(format!(
-            "'{name}:{s}': '{s}' is neither a version number nor a valid label (labels: up to 100 letters, digits, . - _, not starting with a digit, 'aws' or 'ssm')"
-        ));
-    }
-    Ok(Selector::Label(s.to_owned()))
-}
-
-/// A Lambda@Edge trigger, as named in CloudFront.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EdgeEventType {
-    /// `viewer-request`
-    ViewerRequest,
-    /// `viewer-response`
-    ViewerResponse,
-    /// `origin-request`
-    OriginRequest,
-    /// `origin-response`
-    OriginResponse,
-}
-
-impl EdgeEventType {
-    const ALL: [(&'static str, EdgeEventType); 4] = [
-        ("viewer-request", Self::ViewerRequest),
-        ("viewer-response", Self::ViewerResponse),
-        ("origin-request", Self::OriginRequest),
-        ("origin-response", Self::OriginResponse),
-    ];
-
-    /// The name CloudFront uses.
-    pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, e)| *e == self)
-            .map_or("viewer-request", |(n, _)| n)
-    }
-
-    /// Viewer triggers have tighter limits than origin triggers.
-    pub fn is_viewer(self) -> bool {
-        matches!(self, Self::ViewerRequest | Self::ViewerResponse)
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, e)| *e)
-    }
-}
-
-/// `FunctionName` with its options.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FunctionSpec {
-    /// Name, partial ARN or full ARN.
-    pub name: String,
-    /// Alias name or version number.
-    pub qualifier: Option<String>,
-    /// Check the version can serve as Lambda@Edge for this trigger.
-    pub edge_event_type: Option<EdgeEventType>,
-}
-
-/// `RoleArn` with its options.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RoleSpec {
-    /// The role to assume before reading.
-    pub arn: String,
-    /// The external id the role's trust policy expects.
-    pub external_id: Option<String>,
-}
-
-/// A resource's validated properties.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A resource's validated properties: the shared ones, and one typed
+/// [`Source`] per source the resource uses.
+#[derive(Debug, Clone)]
 pub struct ResourceProperties {
     /// Where the values live.
     pub region: String,
-    /// `ParameterName`.
-    pub parameter_name: Option<ParameterRef>,
-    /// `Parameters`: Data key → parameter.
-    pub parameters: BTreeMap<String, ParameterRef>,
-    /// `ParametersPath`.
-    pub parameters_path: Option<String>,
-    /// `Recursive` (default true).
-    pub recursive: bool,
-    /// `WithDecryption` (default false).
-    pub with_decryption: bool,
-    /// `FunctionName` and friends.
-    pub function: Option<FunctionSpec>,
-    /// `StackName`.
-    pub stack_name: Option<String>,
     /// `RoleArn` and `ExternalId`.
-    pub role: Option<RoleSpec>,
+    pub role: Option<RoleToAssume>,
     /// `NoEcho` (default false).
     pub no_echo: bool,
+    /// The sources to read, in [`KINDS`] order.
+    pub(crate) sources: Vec<Arc<dyn Source>>,
 }
 
 impl ResourceProperties {
     /// Parses and validates `ResourceProperties` from a request.
     pub fn parse(value: &Value) -> Result<Self, PropertiesError> {
         let empty = Map::new();
-        let (map, mut problems) = match value {
-            Value::Object(map) => (map, Vec::new()),
-            Value::Null => (&empty, Vec::new()),
+        let (map, shape_problem) = match value {
+            Value::Object(map) => (map, None),
+            Value::Null => (&empty, None),
             other => (
                 &empty,
-                vec![format!(
+                Some(format!(
                     "ResourceProperties must be an object, got {}",
                     kind(other)
-                )],
+                )),
             ),
         };
-        let mut p = Parser {
-            map,
-            problems: &mut problems,
-        };
-
-        let unknown: Vec<&String> = map
-            .keys()
-            .filter(|k| {
-                !KNOWN_PROPERTIES.contains(&k.as_str())
-                    && !CLOUDFORMATION_PROPERTIES.contains(&k.as_str())
-            })
-            .collect();
-        for key in unknown {
-            let hint = closest(key)
-                .map(|c| format!(" (did you mean '{c}'?)"))
-                .unwrap_or_default();
-            p.problem(format!(
-                "unknown property '{key}'{hint}; known properties: {}",
-                KNOWN_PROPERTIES.join(", ")
-            ));
+        let mut r = Reader::new(map);
+        if let Some(problem) = shape_problem {
+            r.problem("ResourceProperties", problem);
         }
-
-        let region = match p.string("Region") {
-            None if map.contains_key("Region") => None,
-            None => {
-                p.problem(
-                    "Region is required: the AWS region the values live in, e.g. us-east-1"
-                        .to_owned(),
-                );
-                None
-            }
-            Some(r) if is_region_code(&r) => Some(r),
-            Some(r) => {
-                p.problem(format!(
-                    "Region '{r}' is not an AWS region code (e.g. us-east-1, ap-northeast-1)"
-                ));
-                None
-            }
-        };
-
-        let parameter_name =
-            p.string("ParameterName")
-                .and_then(|raw| match ParameterRef::parse(&raw) {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        p.problem(format!("ParameterName: {e}"));
-                        None
-                    }
-                });
-
-        let parameters = p.parameter_map();
-
-        let parameters_path = p.string("ParametersPath").and_then(|path| {
-            let ok = path.starts_with('/')
-                && !path.contains("//")
-                && path
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'));
-            if ok {
-                Some(path)
-            } else {
-                p.problem(format!(
-                    "ParametersPath '{path}' must be a hierarchy starting with '/', e.g. /myapp/"
-                ));
-                None
-            }
-        });
-        let recursive = p.boolean("Recursive").unwrap_or(true);
-        if map.contains_key("Recursive") && !map.contains_key("ParametersPath") {
-            p.problem("Recursive only applies to ParametersPath, which is not set".to_owned());
-        }
-        let with_decryption = p.boolean("WithDecryption").unwrap_or(false);
-
-        let function_name = p.string("FunctionName");
-        let qualifier = p.string("Qualifier");
-        if let Some(q) = &qualifier {
-            let ok = q == "$LATEST"
-                || (!q.is_empty()
-                    && q.len() <= 128
-                    && q.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')));
-            if !ok {
-                p.problem(format!(
-                    "Qualifier '{q}' must be a version number or an alias name"
-                ));
-            }
-        }
-        let edge_event_type = p.string("EdgeEventType").and_then(|e| match EdgeEventType::parse(&e) {
-            Some(t) => Some(t),
-            None => {
-                p.problem(format!(
-                    "EdgeEventType '{e}' must be one of viewer-request, viewer-response, origin-request, origin-response"
-                ));
-                None
-            }
-        });
-        for dependent in ["Qualifier", "EdgeEventType"] {
-            if map.contains_key(dependent) && !map.contains_key("FunctionName") {
-                p.problem(format!(
-                    "{dependent} only applies to FunctionName, which is not set"
-                ));
-            }
-        }
-        let function = function_name.map(|name| FunctionSpec {
-            name,
-            qualifier,
-            edge_event_type,
-        });
-
-        let stack_name = p.string("StackName").and_then(|s| {
-            let ok = s.starts_with("arn:")
-                || (s.len() <= 128
-                    && s.starts_with(|c: char| c.is_ascii_alphabetic())
-                    && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-            if ok {
-                Some(s)
-            } else {
-                p.problem(format!(
-                    "StackName '{s}' is not a stack name (letters, digits and '-', starting with a letter) or stack ARN"
-                ));
-                None
-            }
-        });
-
-        let role_arn = p.string("RoleArn");
-        let external_id = p.string("ExternalId");
-        if let Some(arn) = &role_arn
-            && !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/"))
-        {
-            p.problem(format!(
-                "RoleArn '{arn}' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
-            ));
-        }
-        if let Some(id) = &external_id {
-            if id.len() < 2 || id.len() > 1224 {
-                p.problem("ExternalId must be 2 to 1224 characters long".to_owned());
-            }
-            if role_arn.is_none() {
-                p.problem("ExternalId only applies to RoleArn, which is not set".to_owned());
-            }
-        }
-        let role = role_arn.map(|arn| RoleSpec { arn, external_id });
-
-        let no_echo = p.boolean("NoEcho").unwrap_or(false);
+        let unknown = unknown_properties(&mut r);
+        let region = region(&mut r);
+        r.set_region(region.clone());
+        let sources: Vec<Arc<dyn Source>> =
+            KINDS.iter().filter_map(|k| (k.parse)(&mut r)).collect();
+        let role = role(&mut r);
+        let no_echo = r.boolean("NoEcho").unwrap_or(false);
         // Refresh: any value at all; it only exists to change the properties.
+        no_source(&mut r);
+        collisions(&mut r, &sources);
 
-        let has_source = parameter_name.is_some()
-            || !parameters.is_empty()
-            || parameters_path.is_some()
-            || function.is_some()
-            || stack_name.is_some();
-        let source_given = [
-            "ParameterName",
-            "Parameters",
-            "ParametersPath",
-            "FunctionName",
-            "StackName",
-        ]
-        .iter()
-        .any(|k| map.contains_key(*k));
-        if !has_source && !source_given {
-            p.problem(
-                "no source: set at least one of ParameterName, Parameters, ParametersPath, FunctionName, StackName"
-                    .to_owned(),
-            );
-        }
-
-        // Keys known before any call must not collide.
-        let mut owners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        if parameter_name.is_some() {
-            for k in PARAMETER_NAME_KEYS {
-                owners.entry(k).or_default().push("ParameterName");
-            }
-        }
-        if function.is_some() {
-            for k in FUNCTION_KEYS {
-                owners.entry(k).or_default().push("FunctionName");
-            }
-        }
-        for key in parameters.keys() {
-            owners.entry(key).or_default().push("Parameters");
-        }
-        for (key, sources) in owners {
-            if sources.len() > 1 {
-                p.problem(format!(
-                    "Data key '{key}' would be set by both {}; rename the key in Parameters",
-                    sources.join(" and ")
-                ));
-            }
-        }
-
-        if !problems.is_empty() {
-            return Err(PropertiesError { problems });
+        if r.has_problems() {
+            return Err(PropertiesError {
+                problems: r.into_problems(),
+                unknown,
+            });
         }
         Ok(Self {
             region: region.unwrap_or_default(),
-            parameter_name,
-            parameters,
-            parameters_path,
-            recursive,
-            with_decryption,
-            function,
-            stack_name,
             role,
             no_echo,
+            sources,
         })
     }
 
-    /// Whether any SSM source is set.
-    pub fn reads_ssm(&self) -> bool {
-        self.parameter_name.is_some()
-            || !self.parameters.is_empty()
-            || self.parameters_path.is_some()
-    }
-}
-
-struct Parser<'a> {
-    map: &'a Map<String, Value>,
-    problems: &'a mut Vec<String>,
-}
-
-impl Parser<'_> {
-    fn problem(&mut self, p: String) {
-        self.problems.push(p);
-    }
-
-    /// A string property. Numbers are accepted as their digits, as
-    /// CloudFormation would have sent them.
-    fn string(&mut self, key: &str) -> Option<String> {
-        match self.map.get(key)? {
-            Value::String(s) if s.trim().is_empty() => {
-                self.problem(format!("{key} is empty"));
-                None
-            }
-            Value::String(s) => Some(s.trim().to_owned()),
-            Value::Number(n) => Some(n.to_string()),
-            other => {
-                self.problem(format!("{key} must be a string, got {}", kind(other)));
-                None
-            }
+    /// The resource's inputs in canonical form, for the physical id: typed
+    /// values in a fixed order, so neither the template's key order nor the
+    /// spelling of a boolean changes it. `Refresh`, `ServiceToken` and
+    /// `ServiceTimeout` are not inputs.
+    pub fn canonical_inputs(&self) -> Vec<String> {
+        let mut out = vec![format!("Region={}", self.region)];
+        for source in &self.sources {
+            out.extend(source.inputs());
         }
-    }
-
-    /// `"true"` / `"false"` (any case), or a JSON boolean from a direct invoke.
-    fn boolean(&mut self, key: &str) -> Option<bool> {
-        match self.map.get(key)? {
-            Value::Bool(b) => Some(*b),
-            Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
-            Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
-            other => {
-                self.problem(format!("{key} must be \"true\" or \"false\", got {other}"));
-                None
-            }
+        if let Some(role) = &self.role {
+            out.push(format!("RoleArn={}", role.arn));
+            out.extend(role.external_id.iter().map(|id| format!("ExternalId={id}")));
         }
-    }
-
-    fn parameter_map(&mut self) -> BTreeMap<String, ParameterRef> {
-        let mut out = BTreeMap::new();
-        let Some(value) = self.map.get("Parameters") else {
-            return out;
-        };
-        let Value::Object(entries) = value else {
-            self.problem(format!(
-                "Parameters must be a map of DataKey: parameter-name, got {}",
-                kind(value)
-            ));
-            return out;
-        };
-        if entries.is_empty() {
-            self.problem("Parameters is an empty map".to_owned());
-        }
-        for (key, raw) in entries {
-            if !is_data_key(key) {
-                self.problem(format!(
-                    "Parameters key '{key}' cannot be a Data key (use letters, digits, '_', '-' and '.')"
-                ));
-                continue;
-            }
-            match raw {
-                Value::String(s) => match ParameterRef::parse(s) {
-                    Ok(r) => {
-                        out.insert(key.clone(), r);
-                    }
-                    Err(e) => self.problem(format!("Parameters.{key}: {e}")),
-                },
-                other => self.problem(format!(
-                    "Parameters.{key} must be a parameter name string, got {}",
-                    kind(other)
-                )),
-            }
-        }
+        out.push(format!("NoEcho={}", self.no_echo));
         out
     }
 }
 
-/// Data keys are read with `!GetAtt Resource.Key`; keep them to characters
-/// that survive that syntax.
-fn is_data_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 255
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}
-
-/// Whether `s` has the shape of an AWS region code (`us-east-1`,
-/// `us-gov-west-1`, `cn-north-1`, `ap-southeast-5`).
-pub fn is_region_code(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    if parts.len() < 3 || parts.len() > 4 {
-        return false;
+/// Names every property that is not known, with the nearest known one.
+fn unknown_properties(r: &mut Reader<'_>) -> bool {
+    let known = known_properties();
+    let unknown: Vec<&String> = r
+        .keys()
+        .filter(|k| {
+            !known.contains(&k.as_str()) && !CLOUDFORMATION_PROPERTIES.contains(&k.as_str())
+        })
+        .collect();
+    for key in &unknown {
+        let hint = closest(key, &known)
+            .map(|c| format!(" (did you mean '{c}'?)"))
+            .unwrap_or_default();
+        r.problem(key, format!("unknown property '{}'{hint}", quote(key)));
     }
-    let (last, rest) = match parts.split_last() {
-        Some(x) => x,
-        None => return false,
-    };
-    !last.is_empty()
-        && last.chars().all(|c| c.is_ascii_digit())
-        && parts[0].len() == 2
-        && rest
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+    !unknown.is_empty()
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a map",
+fn region(r: &mut Reader<'_>) -> Option<String> {
+    match r.string("Region", usize::MAX) {
+        None if r.has("Region") => None,
+        None => {
+            r.problem(
+                "Region",
+                "Region is required: the AWS region the values live in, e.g. us-east-1".to_owned(),
+            );
+            None
+        }
+        Some(region) if is_region_code(&region) => Some(region),
+        Some(region) => {
+            r.problem(
+                "Region",
+                format!(
+                    "Region '{}' is not an AWS region code (e.g. us-east-1, ap-northeast-1)",
+                    quote(&region)
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn role(r: &mut Reader<'_>) -> Option<RoleToAssume> {
+    let arn = r.string("RoleArn", ROLE_ARN_LEN.1);
+    if let Some(arn) = &arn
+        && !(arn.len() >= ROLE_ARN_LEN.0
+            && arn.starts_with("arn:")
+            && arn.contains(":iam::")
+            && arn.contains(":role/"))
+    {
+        r.problem(
+            "RoleArn",
+            format!(
+                "RoleArn '{}' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+                quote(arn)
+            ),
+        );
+    }
+    let external_id = r.string("ExternalId", usize::MAX);
+    if let Some(id) = &external_id {
+        let (min, max) = EXTERNAL_ID_LEN;
+        let length = id.chars().count();
+        if length < min || length > max {
+            r.problem(
+                "ExternalId",
+                format!("ExternalId must be {min} to {max} characters long (it is {length})"),
+            );
+        } else if !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c))
+        {
+            r.problem(
+                "ExternalId",
+                "ExternalId may only contain letters, digits and _ + = , . @ : / -".to_owned(),
+            );
+        }
+    }
+    r.needs("ExternalId", "RoleArn");
+    arn.map(|arn| RoleToAssume { arn, external_id })
+}
+
+/// At least one source must be given.
+fn no_source(r: &mut Reader<'_>) {
+    let selectors: Vec<&str> = KINDS.iter().flat_map(|k| k.selected_by).copied().collect();
+    if !selectors.iter().any(|k| r.has(k)) {
+        r.problem(
+            selectors.first().copied().unwrap_or("ParameterName"),
+            format!("no source: set at least one of {}", selectors.join(", ")),
+        );
+    }
+}
+
+/// Data keys known before any call must not collide.
+fn collisions(r: &mut Reader<'_>, sources: &[Arc<dyn Source>]) {
+    let mut owners: std::collections::BTreeMap<String, Vec<&'static str>> = Default::default();
+    for (key, property) in sources.iter().flat_map(|s| s.data_keys()) {
+        owners.entry(key).or_default().push(property);
+    }
+    for (key, mut properties) in owners {
+        // The fix is to rename the key in Parameters, so it is named last.
+        properties.sort_by_key(|p| *p == "Parameters");
+        if properties.len() > 1 {
+            r.problem(
+                properties[1],
+                format!(
+                    "Data key '{key}' would be set by both {}; rename the key in Parameters",
+                    properties.join(" and ")
+                ),
+            );
+        }
     }
 }
 
 /// The known property nearest to a misspelt one, when it is close enough to
 /// be the likely intent.
-fn closest(key: &str) -> Option<&'static str> {
+fn closest(key: &str, known: &[&'static str]) -> Option<&'static str> {
+    // No known name is near a long key, and the distance costs length × length.
+    if key.len() > SUGGEST_MAX {
+        return None;
+    }
     let lower = key.to_ascii_lowercase();
-    KNOWN_PROPERTIES
+    known
         .iter()
-        .map(|k| (edit_distance(&lower, &k.to_ascii_lowercase()), *k))
+        .map(|k| (strsim::levenshtein(&lower, &k.to_ascii_lowercase()), *k))
         .filter(|(d, k)| *d <= 2.max(k.len() / 4))
         .min()
         .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -651,7 +284,12 @@ mod tests {
     use serde_json::json;
 
     fn problems(v: Value) -> Vec<String> {
-        ResourceProperties::parse(&v).unwrap_err().problems
+        ResourceProperties::parse(&v)
+            .unwrap_err()
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
@@ -664,9 +302,15 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(p.region, "us-east-1");
-        assert_eq!(p.parameter_name.unwrap().request_name(), "/myapp/edge-arn");
-        assert!(p.recursive);
-        assert!(!p.with_decryption);
+        assert_eq!(
+            p.canonical_inputs(),
+            vec![
+                "Region=us-east-1",
+                "ParameterName=/myapp/edge-arn",
+                "WithDecryption=false",
+                "NoEcho=false"
+            ]
+        );
     }
 
     #[test]
@@ -676,7 +320,10 @@ mod tests {
             "WithDecryption": "TRUE", "NoEcho": true
         }))
         .unwrap();
-        assert!(!p.recursive && p.with_decryption && p.no_echo);
+        let inputs = p.canonical_inputs().join(" ");
+        assert!(inputs.contains("Recursive=false"), "{inputs}");
+        assert!(inputs.contains("WithDecryption=true"), "{inputs}");
+        assert!(p.no_echo);
         assert!(
             problems(json!({"Region": "us-east-1", "ParameterName": "/a", "NoEcho": "yes"}))[0]
                 .contains("NoEcho must be \"true\" or \"false\"")
@@ -684,57 +331,37 @@ mod tests {
     }
 
     #[test]
-    fn selectors_are_versions_or_labels() {
-        assert_eq!(
-            ParameterRef::parse("/a/b:12").unwrap().selector,
-            Some(Selector::Version(12))
-        );
-        assert_eq!(
-            ParameterRef::parse("/a/b:prod").unwrap().selector,
-            Some(Selector::Label("prod".into()))
-        );
-        assert!(
-            ParameterRef::parse("/a/b:")
-                .unwrap_err()
-                .contains("empty selector")
-        );
-        assert!(
-            ParameterRef::parse("/a/b:0")
-                .unwrap_err()
-                .contains("start at 1")
-        );
-        assert!(
-            ParameterRef::parse("/a/b:awsdefault")
-                .unwrap_err()
-                .contains("neither")
-        );
-        assert!(
-            ParameterRef::parse("/a/b:pr od")
-                .unwrap_err()
-                .contains("neither")
-        );
+    fn misspelt_property_is_named_with_a_suggestion_and_the_known_list_once() {
+        let err = ResourceProperties::parse(
+            &json!({"Region": "us-east-1", "ParameterName": "/a", "WithDecrypt": "true"}),
+        )
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        assert_eq!(err.problems[0].property, "WithDecrypt");
+        let text = err.to_string();
+        assert!(text.contains("unknown property 'WithDecrypt' (did you mean 'WithDecryption'?)"));
+        assert!(text.ends_with(&format!(
+            "; known properties: {}",
+            known_properties().join(", ")
+        )));
+        assert!(text.contains("known properties: Region, ParameterName"));
     }
 
     #[test]
-    fn arn_names_keep_their_colons() {
-        let r =
-            ParameterRef::parse("arn:aws:ssm:us-east-1:123456789012:parameter/shared/x:3").unwrap();
-        assert_eq!(
-            r.name,
-            "arn:aws:ssm:us-east-1:123456789012:parameter/shared/x"
-        );
-        assert_eq!(r.selector, Some(Selector::Version(3)));
-        assert!(ParameterRef::parse("arn:aws:s3:::bucket").is_err());
-    }
-
-    #[test]
-    fn misspelt_property_is_named_with_a_suggestion_and_the_known_list() {
-        let p =
-            problems(json!({"Region": "us-east-1", "ParameterName": "/a", "WithDecrypt": "true"}));
-        assert_eq!(p.len(), 1);
-        assert!(p[0].contains("unknown property 'WithDecrypt'"));
-        assert!(p[0].contains("did you mean 'WithDecryption'"));
-        assert!(p[0].contains("known properties: Region, ParameterName"));
+    fn many_typos_list_the_known_properties_once_and_keep_later_problems() {
+        // Before: the whole list after every unknown key; 30 typos filled the
+        // 4096-byte answer and "Region is required" was cut off.
+        let mut props = serde_json::Map::new();
+        for i in 0..30 {
+            props.insert(format!("Typo{i}"), json!("x"));
+        }
+        props.insert("ParameterName".into(), json!("/a"));
+        let text = ResourceProperties::parse(&Value::Object(props))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(text.matches("known properties:").count(), 1, "{text}");
+        assert!(text.contains("Region is required"), "{text}");
+        assert!(text.len() < 2000, "{} bytes", text.len());
     }
 
     #[test]
@@ -763,7 +390,8 @@ mod tests {
         let all = p.join("|");
         assert!(all.contains("Data key 'Value' would be set by both ParameterName and Parameters"));
         assert!(
-            all.contains("Data key 'Version' would be set by both FunctionName and Parameters")
+            all.contains("Data key 'Version' would be set by both FunctionName and Parameters"),
+            "{all}"
         );
     }
 
@@ -776,18 +404,75 @@ mod tests {
     }
 
     #[test]
-    fn region_codes() {
-        for ok in [
-            "us-east-1",
-            "ap-northeast-1",
-            "us-gov-west-1",
-            "cn-north-1",
-            "eu-central-2",
-        ] {
-            assert!(is_region_code(ok), "{ok}");
-        }
-        for bad in ["us-east", "US-EAST-1", "useast1", "us-east-1a", "", "x-y-1"] {
-            assert!(!is_region_code(bad), "{bad}");
-        }
+    fn oversized_values_are_refused_with_the_limit() {
+        // Before: multi-megabyte StackName, RoleArn and ParametersPath passed.
+        let big = "a".repeat(3_000_000);
+        let err = ResourceProperties::parse(&json!({
+            "Region": "us-east-1",
+            "StackName": big,
+            "RoleArn": format!("arn:aws:iam::123456789012:role/{big}"),
+            "ParametersPath": format!("/{big}"),
+            "ExternalId": big,
+        }))
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("StackName is 3000000 characters long; AWS allows at most 128"),
+            "{text}"
+        );
+        assert!(
+            text.contains("RoleArn is 3000031 characters long; AWS allows at most 2048"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ParametersPath is 3000001 characters long; AWS allows at most 2048"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ExternalId must be 2 to 1224 characters long"),
+            "{text}"
+        );
+        assert!(text.len() < 2000, "{} bytes", text.len());
+        let stack_arn = format!(
+            "arn:aws:cloudformation:us-east-1:123456789012:stack/{}/x",
+            "s".repeat(3000)
+        );
+        assert!(
+            problems(json!({"Region": "us-east-1", "StackName": stack_arn}))[0]
+                .contains("at most 2048")
+        );
+    }
+
+    #[test]
+    fn a_huge_region_or_unknown_key_is_quoted_cut() {
+        let huge = "u".repeat(1_000_000);
+        let mut props = serde_json::Map::new();
+        props.insert("Region".into(), json!(huge));
+        props.insert(huge.clone(), json!("x"));
+        props.insert("ParameterName".into(), json!("/a"));
+        let text = ResourceProperties::parse(&Value::Object(props))
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("is not an AWS region code"), "{text}");
+        assert!(text.contains("(1000000 characters)"), "{text}");
+        assert!(text.len() < 1500, "{} bytes", text.len());
+    }
+
+    #[test]
+    fn an_ssm_arn_must_name_the_resources_region() {
+        let p = problems(json!({
+            "Region": "us-east-1",
+            "ParameterName": "arn:aws:ssm:eu-west-1:123456789012:parameter/myapp/x"
+        }));
+        assert!(p[0].starts_with("ParameterName: ARN"), "{p:?}");
+        assert!(
+            p[0].contains("its region is 'eu-west-1', but Region is us-east-1"),
+            "{p:?}"
+        );
+        let p = problems(json!({
+            "Region": "us-east-1",
+            "Parameters": {"K": "arn:aws:sqs:us-east-1:123456789012:parameter/myapp/x"}
+        }));
+        assert!(p[0].starts_with("Parameters.K: ARN"), "{p:?}");
     }
 }

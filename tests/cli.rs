@@ -6,12 +6,19 @@ mod support;
 use std::process::Output;
 
 use aws_sdk_ssm::types::ParameterType;
+use support::http::Endpoint;
 use support::*;
 
 async fn crp(args: &[&str]) -> Output {
+    crp_against(&moto_url(), args, &[]).await
+}
+
+/// `crp` with AWS at `endpoint` and extra environment.
+async fn crp_against(endpoint: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_crp"))
         .args(args)
-        .env("AWS_ENDPOINT_URL", moto_url())
+        .envs(env.iter().copied())
+        .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "ap-northeast-1")
@@ -72,9 +79,32 @@ async fn a_bad_property_prints_the_lambdas_reason_and_exits_non_zero() {
 
 #[tokio::test]
 async fn no_properties_is_a_usage_error() {
-    let out = crp(&[]).await;
+    // Needs no AWS at all: an endpoint that counts shows nothing was called.
+    let aws = Endpoint::counting().await;
+    let out = crp_against(&aws.url(), &[], &[]).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no properties"));
-    let help = crp(&["--help"]).await;
+    let help = crp_against(&aws.url(), &["--help"], &[]).await;
     assert!(String::from_utf8_lossy(&help.stdout).contains("Exit codes"));
+    assert!(aws.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_bad_allowed_regions_value_gets_the_lambdas_answer() {
+    // Before: crp stopped with a usage error (exit 2) where the Lambda
+    // answers FAILED with "the provider is misconfigured".
+    let aws = Endpoint::counting().await;
+    let out = crp_against(
+        &aws.url(),
+        &["--region", "us-east-1", "--parameter-name", "/a"],
+        &[("CRP_ALLOWED_REGIONS", "useast1")],
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Reason: the provider is misconfigured: CRP_ALLOWED_REGIONS: 'useast1' is not an AWS region code"),
+        "{stderr}"
+    );
+    assert!(aws.requests().is_empty());
 }

@@ -5,14 +5,10 @@
 
 mod support;
 
-use support::{moto_config as sdk_config, unique};
-
-use std::sync::Arc;
+use support::{moto_config as sdk_config, moto_resolver, unique};
 
 use aws_config::SdkConfig;
-use cross_region_param::aws::AwsClients;
-use cross_region_param::resolve::{Progress, Requester};
-use cross_region_param::{Config, Resolved, Resolver, ResourceProperties};
+use cross_region_param::{Config, Resolved, Resolver};
 use serde_json::{Value, json};
 
 const ROLE: &str = "arn:aws:iam::222222222222:role/x";
@@ -49,22 +45,11 @@ async fn resolver() -> Resolver {
         (k == "CRP_ALLOWED_ROLE_ARNS").then(|| "arn:aws:iam::222222222222:role/*".to_owned())
     })
     .unwrap();
-    Resolver::new(
-        Arc::new(AwsClients::from_config(sdk_config().await)),
-        Arc::new(config),
-    )
+    moto_resolver(config).await
 }
 
 async fn resolve(resolver: &Resolver, props: Value) -> Result<Resolved, String> {
-    let props = ResourceProperties::parse(&props).unwrap();
-    let requester = Requester {
-        stack_id: "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/app/5f1e".into(),
-        logical_resource_id: "Shared".into(),
-    };
-    resolver
-        .resolve_sources(&props, &requester, &Progress::default())
-        .await
-        .map_err(|e| e.to_string())
+    support::resolve(resolver, props, "Shared").await
 }
 
 async fn put(config: &SdkConfig, name: &str, value: &str) {

@@ -2,66 +2,55 @@
 //! counting AssumeRole calls (the allow-list is checked before any, assumed
 //! credentials are cached) and an STS that refuses.
 
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use cross_region_param::aws::AwsClients;
-use cross_region_param::properties::RoleSpec;
-use cross_region_param::resolve::{Progress, Requester};
-use cross_region_param::{Config, Resolver, ResourceProperties};
+use cross_region_param::{
+    AwsClients, Config, Progress, Requester, Resolver, ResourceProperties, RoleToAssume,
+};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use support::http::{Endpoint, Recorded};
 
 const ROLE: &str = "arn:aws:iam::222222222222:role/reader";
 const ASSUMED_KEY: &str = "ASIAFAKEASSUMEDKEY01";
 
-/// One request the fake STS received.
-#[derive(Debug, Clone)]
-struct Seen {
-    action: String,
-    body: String,
-    authorization: String,
-}
-
-/// A minimal STS speaking the query protocol over HTTP/1.1 on loopback.
+/// A minimal STS speaking the query protocol, on the shared loopback
+/// endpoint of the test support.
 struct FakeSts {
-    url: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
+    endpoint: Endpoint,
 }
 
 impl FakeSts {
     async fn start(refuse_assume_role: bool) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&seen);
-        tokio::spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
-                let log = Arc::clone(&log);
-                tokio::spawn(serve(socket, log, refuse_assume_role));
-            }
-        });
-        Self { url, seen }
+        let endpoint = Endpoint::start(move |r| {
+            let (status, xml) = answer(&action_of(r), refuse_assume_role);
+            (
+                status,
+                vec![("content-type", "text/xml".to_owned())],
+                xml.into_bytes(),
+            )
+        })
+        .await;
+        Self { endpoint }
     }
 
-    fn calls(&self, action: &str) -> Vec<Seen> {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|s| s.action == action)
-            .cloned()
+    fn calls(&self, action: &str) -> Vec<Recorded> {
+        self.endpoint
+            .requests()
+            .into_iter()
+            .filter(|r| action_of(r) == action)
             .collect()
     }
 
     fn total(&self) -> usize {
-        self.seen.lock().unwrap().len()
+        self.endpoint.requests().len()
     }
 
     async fn sdk_config(&self) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(&self.url)
+            .endpoint_url(self.endpoint.url())
             .region(Region::new("us-east-1"))
             .credentials_provider(aws_credential_types::Credentials::new(
                 "AKIAPROVIDERKEY00001",
@@ -75,73 +64,27 @@ impl FakeSts {
     }
 }
 
-async fn serve(mut socket: TcpStream, log: Arc<Mutex<Vec<Seen>>>, refuse: bool) {
-    let mut buf = Vec::new();
-    loop {
-        let Some(head_end) = read_until_head(&mut socket, &mut buf).await else {
-            return;
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-        let header = |name: &str| {
-            head.lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.trim()
-                        .eq_ignore_ascii_case(name)
-                        .then(|| v.trim().to_owned())
-                })
-                .unwrap_or_default()
-        };
-        let length: usize = header("content-length").parse().unwrap_or(0);
-        while buf.len() < head_end + length {
-            let mut chunk = [0u8; 4096];
-            match socket.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let body = String::from_utf8_lossy(&buf[head_end..head_end + length]).to_string();
-        buf.drain(..head_end + length);
-        let action = body
-            .split('&')
-            .find_map(|p| p.strip_prefix("Action="))
-            .unwrap_or_default()
-            .to_owned();
-        log.lock().unwrap().push(Seen {
-            action: action.clone(),
-            body: body.clone(),
-            authorization: header("authorization"),
-        });
-        let (status, xml) = answer(&action, refuse);
-        let response = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n{xml}",
-            xml.len()
-        );
-        if socket.write_all(response.as_bytes()).await.is_err() {
-            return;
-        }
-    }
+fn action_of(r: &Recorded) -> String {
+    String::from_utf8_lossy(&r.body)
+        .split('&')
+        .find_map(|p| p.strip_prefix("Action="))
+        .unwrap_or_default()
+        .to_owned()
 }
 
-/// Reads into `buf` until it holds a full request head; returns where the body starts.
-async fn read_until_head(socket: &mut TcpStream, buf: &mut Vec<u8>) -> Option<usize> {
-    loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            return Some(i + 4);
-        }
-        let mut chunk = [0u8; 4096];
-        match socket.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
+fn body_of(r: &Recorded) -> String {
+    String::from_utf8_lossy(&r.body).into_owned()
 }
 
-fn answer(action: &str, refuse: bool) -> (&'static str, String) {
+fn authorization_of(r: &Recorded) -> String {
+    r.headers.get("authorization").cloned().unwrap_or_default()
+}
+
+fn answer(action: &str, refuse: bool) -> (u16, String) {
     const NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
     match action {
         "AssumeRole" if refuse => (
-            "403 Forbidden",
+            403,
             format!(
                 "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>AccessDenied</Code>\
                  <Message>User: arn:aws:iam::123456789012:user/provider is not authorized to perform: sts:AssumeRole on resource: {ROLE}</Message>\
@@ -149,7 +92,7 @@ fn answer(action: &str, refuse: bool) -> (&'static str, String) {
             ),
         ),
         "AssumeRole" => (
-            "200 OK",
+            200,
             format!(
                 "<AssumeRoleResponse xmlns=\"{NS}\"><AssumeRoleResult><Credentials>\
                  <AccessKeyId>{ASSUMED_KEY}</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>\
@@ -161,7 +104,7 @@ fn answer(action: &str, refuse: bool) -> (&'static str, String) {
             ),
         ),
         "GetCallerIdentity" => (
-            "200 OK",
+            200,
             format!(
                 "<GetCallerIdentityResponse xmlns=\"{NS}\"><GetCallerIdentityResult>\
                  <Arn>arn:aws:sts::222222222222:assumed-role/reader/s</Arn><UserId>AROAFAKE:s</UserId>\
@@ -170,7 +113,7 @@ fn answer(action: &str, refuse: bool) -> (&'static str, String) {
             ),
         ),
         _ => (
-            "400 Bad Request",
+            400,
             format!(
                 "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>InvalidAction</Code>\
                  <Message>not faked: {action}</Message></Error><RequestId>r4</RequestId></ErrorResponse>"
@@ -242,16 +185,32 @@ async fn a_role_sts_refuses_fails_with_access_denied_on_assume_role() {
         "{err}"
     );
     assert!(err.contains("trust policy of"), "{err}");
-    // The refusal is not cached: nothing but the one AssumeRole was sent.
+    assert!(
+        err.contains(&format!(
+            "allow the provider's execution role to call sts:AssumeRole on {ROLE}"
+        )),
+        "the fix names the role that needs the permission: {err}"
+    );
     assert_eq!(sts.calls("AssumeRole").len(), 1);
     assert_eq!(sts.total(), 1);
+
+    // The refusal is not cached: a second request asks STS again (and is
+    // refused again), so fixing the trust policy takes effect at once.
+    let again = resolver
+        .resolve_sources(&role_props(ROLE), &requester(), &Progress::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(again, err);
+    assert_eq!(sts.calls("AssumeRole").len(), 2);
+    assert_eq!(sts.total(), 2);
 }
 
 #[tokio::test]
 async fn assumed_role_clients_and_credentials_are_reused_across_requests() {
     let sts = FakeSts::start(false).await;
     let clients = AwsClients::from_config(sts.sdk_config().await);
-    let role = RoleSpec {
+    let role = RoleToAssume {
         arn: ROLE.into(),
         external_id: Some("tenant-42".into()),
     };
@@ -264,11 +223,11 @@ async fn assumed_role_clients_and_credentials_are_reused_across_requests() {
     let assume = sts.calls("AssumeRole");
     assert_eq!(assume.len(), 1);
     assert!(
-        assume[0].body.contains("ExternalId=tenant-42"),
+        body_of(&assume[0]).contains("ExternalId=tenant-42"),
         "{assume:?}"
     );
     assert!(
-        assume[0].body.contains("RoleSessionName=crp-app-EdgeAuth"),
+        body_of(&assume[0]).contains("RoleSessionName=crp-app-EdgeAuth"),
         "{assume:?}"
     );
 
@@ -289,21 +248,19 @@ async fn assumed_role_clients_and_credentials_are_reused_across_requests() {
     let reads = sts.calls("GetCallerIdentity");
     assert_eq!(reads.len(), 3);
     assert!(
-        reads.iter().all(|r| r
-            .authorization
-            .contains(&format!("Credential={ASSUMED_KEY}/"))),
+        reads
+            .iter()
+            .all(|r| authorization_of(r).contains(&format!("Credential={ASSUMED_KEY}/"))),
         "{reads:?}"
     );
     // The eager AssumeRole itself used the provider's own credentials.
     assert!(
-        sts.calls("AssumeRole")[0]
-            .authorization
-            .contains("Credential=AKIAPROVIDERKEY00001/")
+        authorization_of(&sts.calls("AssumeRole")[0]).contains("Credential=AKIAPROVIDERKEY00001/")
     );
 
     // A different ExternalId is a different session: it must be validated by
     // STS itself, never ride on the cached one.
-    let other = RoleSpec {
+    let other = RoleToAssume {
         arn: ROLE.into(),
         external_id: Some("tenant-43".into()),
     };

@@ -9,17 +9,15 @@ mod support;
 use support::moto_config as sdk_config;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
-use cross_region_param::Config;
-use cross_region_param::aws::{AwsClients, RegionClients};
-use cross_region_param::physical_id::physical_id;
-use cross_region_param::properties::{EdgeEventType, FunctionSpec, ResourceProperties};
-use cross_region_param::resolve::lambda::{self, LambdaError};
-use cross_region_param::resolve::{Contribution, Progress, Requester, Resolver};
+use cross_region_param::testing::read_with;
+use cross_region_param::{
+    AwsClients, Config, Progress, RegionClients, Requester, ResolveError, Resolved, Resolver,
+    ResourceProperties, physical_id,
+};
 use serde_json::json;
 
 const REGION: &str = "us-east-1";
@@ -40,8 +38,8 @@ impl Moto {
         &self.clients.lambda
     }
 
-    async fn resolve(&self, spec: &FunctionSpec) -> Result<Contribution, LambdaError> {
-        lambda::resolve(&self.clients, spec, &Progress::default()).await
+    async fn resolve(&self, props: &ResourceProperties) -> Result<Resolved, ResolveError> {
+        read_with(&self.clients, props, &Progress::default()).await
     }
 
     /// A role whose trust policy names Lambda, and Lambda@Edge when `edge`.
@@ -116,27 +114,21 @@ impl Moto {
 
 /// Unique per test process and call, within Lambda's 64-character names.
 fn unique(label: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "crp-{label}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
+    support::unique(&format!("crp-{label}"))
 }
 
-fn spec(name: &str, qualifier: Option<&str>) -> FunctionSpec {
-    FunctionSpec {
-        name: name.to_owned(),
-        qualifier: qualifier.map(str::to_owned),
-        edge_event_type: None,
+fn spec(name: &str, qualifier: Option<&str>) -> ResourceProperties {
+    let mut props = json!({"Region": REGION, "FunctionName": name});
+    if let Some(q) = qualifier {
+        props["Qualifier"] = json!(q);
     }
+    ResourceProperties::parse(&props).unwrap()
 }
 
-fn data(c: &Contribution, key: &str) -> String {
+fn data(c: &Resolved, key: &str) -> String {
     c.data
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
+        .get(key)
+        .cloned()
         .unwrap_or_else(|| panic!("no Data key {key} in {:?}", c.data))
 }
 
@@ -236,8 +228,14 @@ async fn latest_of_120_published_versions_is_version_120() {
     assert_eq!(data(&got, "VersionArn"), format!("{function_arn}:120"));
     assert_eq!(data(&got, "FunctionArn"), function_arn);
     assert_eq!(data(&got, "CodeSha256"), last_sha);
-    assert!(got.identity.contains(&format!("{function_arn}:120")));
-    assert!(got.identity.contains(&format!("CodeSha256={last_sha}")));
+    assert!(
+        got.identity
+            .contains(&format!("FunctionName:{function_arn}:120"))
+    );
+    assert!(
+        got.identity
+            .contains(&format!("FunctionName:CodeSha256={last_sha}"))
+    );
 }
 
 #[tokio::test]
@@ -333,20 +331,28 @@ async fn a_missing_version_number_is_told_apart_from_a_missing_function() {
 
     let err = moto.resolve(&spec(&name, Some("9"))).await.unwrap_err();
 
-    assert!(
-        matches!(err, LambdaError::VersionNotFound { .. }),
-        "{err:?}"
-    );
     assert!(err.to_string().starts_with(&format!(
-        "version 9 of Lambda function {name} not found in us-east-1"
+        "version 9 of Lambda function {name} not found in us-east-1; check Qualifier"
     )));
+
+    // The version written into FunctionName is fixed there, not in Qualifier.
+    let in_name = moto
+        .resolve(&spec(&format!("{name}:9"), None))
+        .await
+        .unwrap_err();
+    assert!(
+        in_name.to_string().starts_with(&format!(
+            "version 9 of Lambda function {name}:9 not found in us-east-1; check the qualifier in FunctionName"
+        )),
+        "{in_name}"
+    );
 }
 
-fn edge_spec(name: &str, event: EdgeEventType) -> FunctionSpec {
-    FunctionSpec {
-        edge_event_type: Some(event),
-        ..spec(name, None)
-    }
+fn edge_spec(name: &str, event: &str) -> ResourceProperties {
+    ResourceProperties::parse(
+        &json!({"Region": REGION, "FunctionName": name, "EdgeEventType": event}),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -366,7 +372,7 @@ async fn viewer_request_check_lists_every_violation_of_the_resolved_version() {
     moto.publish(&name, "exports.v=1").await;
 
     let err = moto
-        .resolve(&edge_spec(&name, EdgeEventType::ViewerRequest))
+        .resolve(&edge_spec(&name, "viewer-request"))
         .await
         .unwrap_err();
 
@@ -397,7 +403,7 @@ async fn a_compliant_nodejs_version_passes_the_edge_check() {
     moto.publish(&name, "exports.v=1").await;
 
     let got = moto
-        .resolve(&edge_spec(&name, EdgeEventType::ViewerRequest))
+        .resolve(&edge_spec(&name, "viewer-request"))
         .await
         .unwrap();
 
@@ -413,7 +419,7 @@ async fn an_execution_role_without_edge_trust_is_named() {
     moto.publish(&name, "exports.v=1").await;
 
     let err = moto
-        .resolve(&edge_spec(&name, EdgeEventType::OriginRequest))
+        .resolve(&edge_spec(&name, "origin-request"))
         .await
         .unwrap_err();
 

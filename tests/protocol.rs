@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use aws_sdk_ssm::types::ParameterType;
 use cross_region_param::protocol::{ProviderError, ResponseSender};
-use cross_region_param::resolve::{Progress, Requester, Resolve, ResolveError, Resolved};
 use cross_region_param::{Deadline, Provider, ResourceProperties};
+use cross_region_param::{Progress, Requester, Resolve, ResolveError, Resolved};
 use serde_json::{Value, json};
-use support::http::{Receiver, Silent, closed_port};
+use support::http::{Endpoint, Receiver, Silent, closed_port};
 use support::*;
 
 fn deadline() -> Deadline {
@@ -94,8 +94,15 @@ async fn each_kind_of_bad_property_gets_one_failed_put_naming_it() {
             json!({"Region": "us-east-1", "ParameterName": "/myapp/a", "WithDecryption": "yes"}),
             "WithDecryption must be \"true\" or \"false\"",
         ),
+        (
+            "parameter ARN in another region",
+            json!({"Region": "us-east-1", "ParameterName": "arn:aws:ssm:eu-west-1:123456789012:parameter/myapp/a"}),
+            "its region is 'eu-west-1', but Region is us-east-1",
+        ),
     ];
-    assert!(cases.len() >= 10);
+    // Every case must fail for its own reason, not one shared by all.
+    let mut reasons = std::collections::BTreeSet::new();
+    let count = cases.len();
     for (what, props, expected) in cases {
         let receiver = Receiver::start().await;
         let handled = provider
@@ -112,7 +119,9 @@ async fn each_kind_of_bad_property_gets_one_failed_put_naming_it() {
         );
         let body = receiver.only().json();
         assert_eq!(body["PhysicalResourceId"], "crp-create-failed", "{what}");
+        reasons.insert(reason);
     }
+    assert_eq!(reasons.len(), count, "two cases gave the same Reason");
 }
 
 #[tokio::test]
@@ -179,8 +188,28 @@ async fn delete_succeeds_while_aws_is_unreachable() {
 }
 
 #[tokio::test]
+async fn delete_calls_no_aws_api() {
+    // An AWS endpoint that records every call: a Delete of a resource with
+    // every kind of source, and one with a RoleArn, make none.
+    let aws = Endpoint::counting().await;
+    let config = test_config(&[("CRP_ALLOWED_ROLE_ARNS", "arn:aws:iam::222222222222:role/*")]);
+    let provider = provider_for(&aws.url(), config).await;
+    let receiver = Receiver::start().await;
+    let event = delete_event(
+        &receiver.url(),
+        "crp-us-east-1-abc",
+        json!({"Region": "us-east-1", "ParameterName": "/myapp/a", "FunctionName": "f",
+               "StackName": "edge", "RoleArn": "arn:aws:iam::222222222222:role/r"}),
+    );
+    provider.handle(event, deadline()).await.unwrap();
+    assert_eq!(receiver.only().json()["Status"], "SUCCESS");
+    assert_eq!(aws.requests().len(), 0, "a Delete must call nothing");
+}
+
+#[tokio::test]
 async fn delete_succeeds_even_with_broken_properties() {
-    let provider = provider_for("http://127.0.0.1:9", test_config(&[])).await;
+    let aws = Endpoint::counting().await;
+    let provider = provider_for(&aws.url(), test_config(&[])).await;
     let receiver = Receiver::start().await;
     let event = delete_event(
         &receiver.url(),
@@ -189,6 +218,7 @@ async fn delete_succeeds_even_with_broken_properties() {
     );
     provider.handle(event, deadline()).await.unwrap();
     assert_eq!(receiver.only().json()["Status"], "SUCCESS");
+    assert_eq!(aws.requests().len(), 0, "a Delete must call nothing");
 }
 
 #[tokio::test]

@@ -1,12 +1,12 @@
 //! SSM cases moto cannot show: access denied (moto enforces no IAM policy).
 
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ssm::operation::get_parameters::GetParametersError;
 use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
-use cross_region_param::ResourceProperties;
-use cross_region_param::resolve::Progress;
-use cross_region_param::resolve::ssm;
+use cross_region_param::testing::read_with;
+use cross_region_param::{Progress, RegionClients, ResourceProperties};
 use serde_json::json;
 
 #[tokio::test]
@@ -31,16 +31,18 @@ async fn access_denied_names_the_action_and_the_parameter_arn() {
         &json!({"Region": "us-east-1", "ParameterName": "/myapp/edge-arn:prod"}),
     )
     .unwrap();
-    let err = ssm::resolve(
-        &ssm_client,
-        &sts_client,
-        "us-east-1",
-        &props,
-        &Progress::default(),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    let mut clients = RegionClients::new(&config, "us-east-1");
+    clients.ssm = ssm_client;
+    clients.sts = sts_client;
+    let err = read_with(&clients, &props, &Progress::default())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with("access denied: ssm:GetParameters on arn:aws:ssm:us-east-1:123456789012:parameter/myapp/edge-arn in us-east-1"),
         "{err}"

@@ -4,14 +4,10 @@
 
 mod support;
 
-use support::{moto_config as sdk_config, unique};
-
-use std::sync::Arc;
+use support::{moto_config as sdk_config, moto_resolver, unique};
 
 use aws_config::SdkConfig;
-use cross_region_param::aws::AwsClients;
-use cross_region_param::resolve::{Progress, Requester};
-use cross_region_param::{Config, Resolved, Resolver, ResourceProperties};
+use cross_region_param::{Config, Resolved};
 use serde_json::{Value, json};
 
 /// Deploys a stack in us-east-1 with outputs A (a literal) and B (the name of
@@ -41,19 +37,8 @@ async fn deploy_edge_stack(config: &SdkConfig, stack: &str) -> String {
 }
 
 async fn resolve(props: Value) -> Result<Resolved, String> {
-    let resolver = Resolver::new(
-        Arc::new(AwsClients::from_config(sdk_config().await)),
-        Arc::new(Config::default()),
-    );
-    let props = ResourceProperties::parse(&props).unwrap();
-    let requester = Requester {
-        stack_id: "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/app/9c0d".into(),
-        logical_resource_id: "EdgeOutputs".into(),
-    };
-    resolver
-        .resolve_sources(&props, &requester, &Progress::default())
-        .await
-        .map_err(|e| e.to_string())
+    let resolver = moto_resolver(Config::default()).await;
+    support::resolve(&resolver, props, "EdgeOutputs").await
 }
 
 #[tokio::test]

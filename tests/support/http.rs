@@ -285,3 +285,64 @@ pub async fn runtime_api(events: Vec<(serde_json::Value, u64)>) -> (u16, Reports
     });
     (port, reports)
 }
+
+/// What a scripted endpoint answers: status, headers, body.
+pub type Reply = (u16, Vec<(&'static str, String)>, Vec<u8>);
+
+/// A loopback endpoint that records every request and answers each with
+/// `handler`: a stand-in for an AWS API where moto cannot show the case, or
+/// a counter proving no call was made at all.
+pub struct Endpoint {
+    pub port: u16,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+    task: JoinHandle<()>,
+}
+
+impl Endpoint {
+    pub async fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let recorded = Arc::new(Mutex::new(Vec::new()));
+        let handler = Arc::new(handler);
+        let rec = Arc::clone(&recorded);
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let rec = Arc::clone(&rec);
+                let handler = Arc::clone(&handler);
+                tokio::spawn(async move {
+                    if let Some(r) = read_request(&mut stream).await {
+                        let (status, headers, body) = handler(&r);
+                        rec.lock().unwrap().push(r);
+                        write_response(&mut stream, status, &headers, &body).await;
+                    }
+                });
+            }
+        });
+        Self {
+            port,
+            recorded,
+            task,
+        }
+    }
+
+    /// An endpoint that answers every request with 500: for proving that
+    /// nothing calls it.
+    pub async fn counting() -> Self {
+        Self::start(|_| (500, Vec::new(), Vec::new())).await
+    }
+
+    /// The base URL, for `AWS_ENDPOINT_URL`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.recorded.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

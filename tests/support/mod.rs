@@ -12,9 +12,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use cross_region_param::aws::{self, AwsClients};
-use cross_region_param::protocol::{ResponseSender, RetryPolicy};
-use cross_region_param::{Config, Provider, Resolver};
+use cross_region_param::{
+    AwsClients, Config, Progress, Provider, Requester, Resolved, Resolver, ResourceProperties,
+    ResponseSender, RetryPolicy,
+};
 use serde_json::{Value, json};
 
 /// moto's address; tests that need AWS fail loudly without it.
@@ -32,8 +33,8 @@ pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
         .credentials_provider(aws_credential_types::Credentials::new(
             "test", "test", None, None, "test",
         ))
-        .retry_config(aws::retry_config())
-        .timeout_config(aws::timeout_config())
+        .retry_config(cross_region_param::retry_config())
+        .timeout_config(cross_region_param::timeout_config())
         .load()
         .await
 }
@@ -124,6 +125,32 @@ pub async fn provider_for(endpoint: &str, config: Config) -> Provider<Resolver> 
         ResponseSender::new(fast_retries()).unwrap(),
         config,
     )
+}
+
+/// A resolver over moto under `config`.
+pub async fn moto_resolver(config: Config) -> Resolver {
+    Resolver::new(
+        Arc::new(AwsClients::from_config(moto_config().await)),
+        Arc::new(config),
+    )
+}
+
+/// Resolves `props` as the resource `logical_id` of a stack in
+/// ap-northeast-1 would; the error is the Reason a stack would see.
+pub async fn resolve(
+    resolver: &Resolver,
+    props: Value,
+    logical_id: &str,
+) -> Result<Resolved, String> {
+    let props = ResourceProperties::parse(&props).map_err(|e| e.to_string())?;
+    let requester = Requester {
+        stack_id: "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/app/5f1e".into(),
+        logical_resource_id: logical_id.into(),
+    };
+    resolver
+        .resolve_sources(&props, &requester, &Progress::default())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// A provider wired to moto.

@@ -20,9 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use cross_region_param::aws::AwsClients;
 use cross_region_param::protocol::Status;
-use cross_region_param::{Config, Deadline};
+use cross_region_param::{AwsClients, Config, Deadline};
 use serde_json::{Map, Value, json};
 
 /// Resolve a Custom::CrossRegionParam resource with your own AWS credentials
@@ -120,13 +119,9 @@ async fn resolve_one(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = match Config::from_env() {
-        Ok(c) => Arc::new(c),
-        Err(e) => {
-            eprintln!("crp: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    // The same reading as the Lambda's: an invalid value answers FAILED with
+    // the Lambda's Reason (exit 1), rather than a usage error.
+    let config = Arc::new(Config::from_env_or_refusing());
     let clients = Arc::new(AwsClients::load().await);
     let local = match provider::build(clients, config) {
         Ok(p) => p,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use cross_region_param::aws::AwsClients;
+use cross_region_param::AwsClients;
 use cross_region_param::protocol::{Answer, Status as AnswerStatus};
 use cross_region_param::{Config, Deadline};
 use serde_json::{Map, Value, json};
@@ -84,9 +84,6 @@ enum PlanError {
     /// A path that cannot be read.
     #[error(transparent)]
     Source(#[from] SourceError),
-    /// The CRP_* environment is invalid (the configuration's own message).
-    #[error("{0}")]
-    Config(String),
     /// The provider could not be set up, or `--provider` not read.
     #[error(transparent)]
     Setup(#[from] provider::SetupError),
@@ -162,7 +159,7 @@ async fn plan(args: &PlanArgs) -> Result<ExitCode, PlanError> {
 
     let config = match &args.provider {
         Some(function) => provider::deployed_config(&clients, function).await?,
-        None => Config::from_env().map_err(|e| PlanError::Config(e.to_string()))?,
+        None => Config::from_env_or_refusing(),
     };
     let local = provider::build(Arc::clone(&clients), Arc::new(config))?;
     let budget = Duration::from_secs(args.timeout.max(1));

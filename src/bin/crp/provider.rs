@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use aws_config::Region;
 use aws_smithy_types::error::display::DisplayErrorContext;
-use cross_region_param::aws::AwsClients;
+use cross_region_param::AwsClients;
 use cross_region_param::protocol::{
     self, Answer, Echo, Request, RequestType, ResponseSender, RetryPolicy,
 };

@@ -9,20 +9,126 @@
 //! published version, a failed version, an edge rule broken) has its own
 //! Reason, because each has a different fix.
 
-use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
 use aws_sdk_lambda::types::State;
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use thiserror::Error;
 
-use super::edge::{self, EdgeFacts, RoleTrust, is_version_number};
-use super::{AwsCallError, Contribution, Progress, numbered};
+use super::edge::{self, EdgeEventType, EdgeFacts, RoleTrust, is_version_number};
+use super::{Contribution, Kind, Source, SourceError};
 use crate::aws::RegionClients;
-use crate::properties::{EdgeEventType, FunctionSpec};
+use crate::aws_error::AwsCallError;
+use crate::input::Reader;
+use crate::progress::Progress;
+use crate::reason::{numbered, quote};
+
+/// The longest FunctionName Lambda accepts (a full ARN with a qualifier).
+const FUNCTION_NAME_MAX: usize = 170;
+/// The longest Qualifier Lambda accepts.
+const QUALIFIER_MAX: usize = 128;
+
+/// `FunctionName` with its options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionSpec {
+    /// Name, partial ARN or full ARN.
+    pub name: String,
+    /// Alias name or version number.
+    pub qualifier: Option<String>,
+    /// Check the version can serve as Lambda@Edge for this trigger.
+    pub edge_event_type: Option<EdgeEventType>,
+}
+
+pub(crate) const KIND: Kind = Kind {
+    properties: &["FunctionName", "Qualifier", "EdgeEventType"],
+    selected_by: &["FunctionName"],
+    parse,
+};
+
+/// Data keys the `FunctionName` source fills.
+const FUNCTION_KEYS: &[&str] = &["VersionArn", "Version", "FunctionArn", "CodeSha256"];
+
+fn parse(r: &mut Reader<'_>) -> Option<Arc<dyn Source>> {
+    let name = r.string("FunctionName", FUNCTION_NAME_MAX);
+    let qualifier = r.string("Qualifier", QUALIFIER_MAX);
+    if let Some(q) = &qualifier {
+        let ok = q == "$LATEST"
+            || q.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+        if !ok {
+            r.problem(
+                "Qualifier",
+                format!(
+                    "Qualifier '{}' must be a version number or an alias name",
+                    quote(q)
+                ),
+            );
+        }
+    }
+    let edge_event_type = r.string("EdgeEventType", usize::MAX).and_then(|e| {
+        let parsed = EdgeEventType::parse(&e);
+        if parsed.is_none() {
+            r.problem(
+                "EdgeEventType",
+                format!(
+                    "EdgeEventType '{}' must be one of viewer-request, viewer-response, origin-request, origin-response",
+                    quote(&e)
+                ),
+            );
+        }
+        parsed
+    });
+    r.needs("Qualifier", "FunctionName");
+    r.needs("EdgeEventType", "FunctionName");
+    let spec = FunctionSpec {
+        name: name?,
+        qualifier,
+        edge_event_type,
+    };
+    Some(Arc::new(spec))
+}
+
+impl Source for FunctionSpec {
+    fn label(&self) -> &'static str {
+        "FunctionName"
+    }
+
+    fn inputs(&self) -> Vec<String> {
+        let mut out = vec![format!("FunctionName={}", self.name)];
+        out.extend(self.qualifier.iter().map(|q| format!("Qualifier={q}")));
+        out.extend(
+            self.edge_event_type
+                .map(|e| format!("EdgeEventType={}", e.as_str())),
+        );
+        out
+    }
+
+    fn data_keys(&self) -> Vec<(String, &'static str)> {
+        FUNCTION_KEYS
+            .iter()
+            .map(|k| ((*k).to_owned(), "FunctionName"))
+            .collect()
+    }
+
+    fn read<'a>(
+        &'a self,
+        clients: &'a RegionClients,
+        progress: &'a Progress,
+    ) -> BoxFuture<'a, Result<Contribution, SourceError>> {
+        async move {
+            read_function(clients, self, progress)
+                .await
+                .map_err(SourceError::from)
+        }
+        .boxed()
+    }
+}
 
 /// Versions asked for per ListVersionsByFunction call (the API's maximum).
-pub const PAGE_SIZE: i32 = 50;
+const PAGE_SIZE: i32 = 50;
 /// Upper bound on state polls; with the growing delay this is far longer than
 /// any Lambda deadline, which is what really cuts a wait short.
 const MAX_STATE_POLLS: u32 = 200;
@@ -45,9 +151,11 @@ pub enum LambdaError {
     },
     /// The alias named by `Qualifier` does not exist.
     #[error(
-        "alias {alias} of Lambda function {function} not found in {region}; check Qualifier, or create the alias (AWS::Lambda::Alias or `aws lambda create-alias`)"
+        "alias {alias} of Lambda function {function} not found in {region}; check {where_given}, or create the alias (AWS::Lambda::Alias or `aws lambda create-alias`)"
     )]
     AliasNotFound {
+        /// Where the alias was named: `Qualifier` or `the qualifier in FunctionName`.
+        where_given: &'static str,
         /// FunctionName as given.
         function: String,
         /// The alias.
@@ -57,9 +165,11 @@ pub enum LambdaError {
     },
     /// The version number named by `Qualifier` does not exist.
     #[error(
-        "version {version} of Lambda function {function} not found in {region}; check Qualifier (`aws lambda list-versions-by-function` lists the published versions), or leave Qualifier out to use the highest one"
+        "version {version} of Lambda function {function} not found in {region}; check {where_given} (`aws lambda list-versions-by-function` lists the published versions), or leave the version out to use the highest one"
     )]
     VersionNotFound {
+        /// Where the version was named: `Qualifier` or `the qualifier in FunctionName`.
+        where_given: &'static str,
         /// FunctionName as given.
         function: String,
         /// The version number.
@@ -127,7 +237,7 @@ pub enum LambdaError {
     },
     /// The version stayed `Pending` for every poll.
     #[error(
-        "Lambda version {version_arn} was still Pending after {polls} checks; wait for it to become Active and deploy again"
+        "Lambda version {version_arn} was still Pending after {polls} checks; wait for it to become Active (`aws lambda get-function-configuration` shows its State) and deploy again"
     )]
     StillPending {
         /// The version's ARN.
@@ -150,6 +260,20 @@ pub enum LambdaError {
         event: EdgeEventType,
         /// One sentence per violation.
         problems: Vec<String>,
+    },
+    /// The alias points at `$LATEST` (or nothing), not a published version.
+    #[error(
+        "alias {alias} of Lambda function {function} in {region} points at {target}, not a published version; point the alias at a published version number (FunctionVersion of AWS::Lambda::Alias, or `aws lambda update-alias --function-version N`) and deploy again"
+    )]
+    AliasNotNumbered {
+        /// FunctionName as given.
+        function: String,
+        /// The alias.
+        alias: String,
+        /// The region.
+        region: String,
+        /// What the alias points at.
+        target: String,
     },
     /// Lambda answered without something it always sends.
     #[error("{action} on {function} in {region} returned {what}; retry the deployment")]
@@ -196,7 +320,7 @@ fn remedy(state: &str) -> &'static str {
 /// carries `alias NAME is weighted: primary version only` and the weights are
 /// logged, so a success that ignored the extra versions says so. (The physical
 /// id therefore also changes when an alias becomes, or stops being, weighted.)
-pub async fn resolve(
+async fn read_function(
     clients: &RegionClients,
     spec: &FunctionSpec,
     progress: &Progress,
@@ -257,6 +381,8 @@ struct Target {
     display: String,
     /// The qualifier, from `Qualifier` or from FunctionName.
     qualifier: Option<String>,
+    /// Where the qualifier was given, for Reasons that say what to check.
+    qualifier_given_in: &'static str,
     region: String,
 }
 
@@ -288,6 +414,11 @@ impl Target {
                 region: region.to_owned(),
             });
         }
+        let qualifier_given_in = if in_name.is_some() {
+            "the qualifier in FunctionName"
+        } else {
+            "Qualifier"
+        };
         let qualifier = match (in_name, &spec.qualifier) {
             (Some(a), Some(b)) if a != *b => {
                 return Err(LambdaError::ConflictingQualifier {
@@ -302,6 +433,7 @@ impl Target {
             base,
             display: spec.name.clone(),
             qualifier,
+            qualifier_given_in,
             region: region.to_owned(),
         })
     }
@@ -326,28 +458,29 @@ async fn highest_published(
     progress: &Progress,
 ) -> Result<String, LambdaError> {
     let region = target.region.as_str();
+    let _step = progress.step(format!(
+        "lambda:ListVersionsByFunction in {region} for {}",
+        target.display
+    ));
+    let mut pages = lambda
+        .list_versions_by_function()
+        .function_name(&target.base)
+        .max_items(PAGE_SIZE)
+        .into_paginator()
+        .send();
     let mut highest: Option<u64> = None;
-    let mut marker: Option<String> = None;
-    let mut seen_markers = HashSet::new();
-    for page in 1.. {
-        let _step = progress.step(format!(
-            "lambda:ListVersionsByFunction in {region} for {} (page {page})",
-            target.display
-        ));
-        let out = lambda
-            .list_versions_by_function()
-            .function_name(&target.base)
-            .max_items(PAGE_SIZE)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|e| {
-                AwsCallError::new("lambda:ListVersionsByFunction", &target.display, region, &e)
-            });
-        let out = match out {
+    while let Some(page) = pages.next().await {
+        let out = match page {
             Ok(out) => out,
-            Err(e) if is_not_found(&e) => return Err(target.not_found()),
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                let e =
+                    AwsCallError::new("lambda:ListVersionsByFunction", &target.display, region, &e);
+                return Err(if is_not_found(&e) {
+                    target.not_found()
+                } else {
+                    e.into()
+                });
+            }
         };
         let numbers = out
             .versions()
@@ -355,18 +488,6 @@ async fn highest_published(
             .filter_map(|v| v.version())
             .filter_map(|v| v.parse::<u64>().ok());
         highest = highest.max(numbers.max());
-        match out.next_marker().filter(|m| !m.is_empty()) {
-            None => break,
-            Some(next) if !seen_markers.insert(next.to_owned()) => {
-                return Err(LambdaError::Incomplete {
-                    action: "lambda:ListVersionsByFunction",
-                    function: target.display.clone(),
-                    region: region.to_owned(),
-                    what: "a NextMarker it had already returned",
-                });
-            }
-            Some(next) => marker = Some(next.to_owned()),
-        }
     }
     match highest {
         Some(n) => Ok(n.to_string()),
@@ -414,6 +535,7 @@ async fn alias_version(
         Ok(out) => out,
         Err(e) if is_not_found(&e) => {
             let alias_missing = LambdaError::AliasNotFound {
+                where_given: target.qualifier_given_in,
                 function: target.display.clone(),
                 alias: alias.to_owned(),
                 region: region.to_owned(),
@@ -423,11 +545,11 @@ async fn alias_version(
         Err(e) => return Err(e.into()),
     };
     let Some(version) = out.function_version().filter(|v| is_version_number(v)) else {
-        return Err(LambdaError::Incomplete {
-            action: "lambda:GetAlias",
+        return Err(LambdaError::AliasNotNumbered {
             function: target.display.clone(),
+            alias: alias.to_owned(),
             region: region.to_owned(),
-            what: "no numbered FunctionVersion for the alias",
+            target: out.function_version().unwrap_or("no version").to_owned(),
         });
     };
     let weights = out
@@ -525,6 +647,7 @@ async fn active_configuration(
             Ok(config) => config,
             Err(e) if is_not_found(&e) => {
                 let version_missing = LambdaError::VersionNotFound {
+                    where_given: target.qualifier_given_in,
                     function: target.display.clone(),
                     version: version.to_owned(),
                     region: region.to_owned(),
@@ -538,7 +661,7 @@ async fn active_configuration(
             // published version without one is usable.
             None | Some(State::Active) => return Ok(config),
             Some(State::Pending) => {
-                let _wait = progress.step(format!(
+                let _wait = progress.wait(format!(
                     "Lambda version {name} in {region} to become Active (it is Pending{})",
                     config
                         .state_reason()

@@ -1,40 +1,24 @@
 //! Resolution: turning validated properties into Data, knowing nothing of
 //! CloudFormation.
 //!
-//! [`Resolver::resolve`] checks the provider's allow-lists, picks the clients
-//! for the source region, runs every source (SSM, Lambda, stack outputs)
-//! concurrently and merges what they return. Each source lives in its own
-//! module and returns a [`Contribution`]: its Data, the identity of what it read
-//! (for the physical id) and whether any of it is secret.
+//! [`Resolver::resolve_sources`] checks the provider's allow-lists, picks the
+//! clients for the source region (or the assumed role), runs every source of
+//! the resource concurrently and merges what they return. It loops over the
+//! resource's [`Source`]s and never names one: each source lives in
+//! [`crate::sources`].
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::aws::{AwsClients, RegionClients};
+use crate::aws::{AssumeRoleError, AwsClients, RegionClients};
 use crate::config::Config;
 use crate::properties::ResourceProperties;
+use crate::reason::numbered;
+use crate::sources::{Contribution, Source, SourceError};
 
-mod aws_error;
-pub mod edge;
-pub mod lambda;
-pub mod ssm;
-pub mod stack;
-
-pub use aws_error::{AwsCallError, FailureKind};
-
-/// What one source read.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Contribution {
-    /// Data keys and values.
-    pub data: Vec<(String, String)>,
-    /// The identity of what was read (names and versions, ARNs, non-secret
-    /// values), in a stable order. Never a secret's value.
-    pub identity: Vec<String>,
-    /// Whether any value is secret (a decrypted SecureString).
-    pub secret: bool,
-}
+pub use crate::progress::Progress;
 
 /// Everything a resource resolved to.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -58,18 +42,12 @@ pub enum ResolveError {
         "the provider is misconfigured: {0}; fix the provider stack's parameters and redeploy it"
     )]
     Misconfigured(String),
-    /// An SSM source failed.
+    /// A source failed.
     #[error(transparent)]
-    Ssm(#[from] ssm::SsmError),
-    /// The Lambda source failed.
-    #[error(transparent)]
-    Lambda(#[from] lambda::LambdaError),
-    /// The stack outputs source failed.
-    #[error(transparent)]
-    Stack(#[from] stack::StackError),
+    Source(SourceError),
     /// The `RoleArn` could not be assumed.
     #[error(transparent)]
-    AssumeRole(Box<crate::aws::AssumeRoleError>),
+    AssumeRole(Box<AssumeRoleError>),
     /// Two sources produced the same Data key.
     #[error(
         "Data key '{key}' is produced by both {first} and {second}; rename or drop one of them"
@@ -87,16 +65,6 @@ pub enum ResolveError {
     Several(Vec<ResolveError>),
 }
 
-/// `(1) first<separator>(2) second…`: how a Reason lists several problems.
-pub(crate) fn numbered<T: std::fmt::Display>(items: &[T], separator: &str) -> String {
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| format!("({}) {item}", i + 1))
-        .collect::<Vec<_>>()
-        .join(separator)
-}
-
 /// Who is asking; used to name assumed-role sessions.
 #[derive(Debug, Clone, Default)]
 pub struct Requester {
@@ -104,73 +72,6 @@ pub struct Requester {
     pub stack_id: String,
     /// The resource's logical id.
     pub logical_resource_id: String,
-}
-
-/// What a request is waiting on right now, so a timeout can say so.
-///
-/// Cloned into every source; each AWS call registers itself for as long as it
-/// runs. Per request, never process-wide.
-#[derive(Debug, Clone, Default)]
-pub struct Progress {
-    inner: Arc<Mutex<ProgressState>>,
-}
-
-#[derive(Debug, Default)]
-struct ProgressState {
-    next: u64,
-    pending: BTreeMap<u64, String>,
-    last: Option<String>,
-}
-
-/// Removes its step from [`Progress`] when dropped.
-#[derive(Debug)]
-pub struct Step {
-    progress: Progress,
-    id: u64,
-}
-
-impl Progress {
-    /// Registers `what` (e.g. `ssm:GetParameters in us-east-1 for /a, /b`) until
-    /// the returned guard is dropped.
-    pub fn step(&self, what: impl Into<String>) -> Step {
-        let what = what.into();
-        let mut state = self.lock();
-        let id = state.next;
-        state.next += 1;
-        state.pending.insert(id, what.clone());
-        state.last = Some(what);
-        Step {
-            progress: self.clone(),
-            id,
-        }
-    }
-
-    /// A sentence naming what is still pending (or the last thing started).
-    pub fn describe(&self) -> String {
-        let state = self.lock();
-        if !state.pending.is_empty() {
-            state
-                .pending
-                .values()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        } else if let Some(last) = &state.last {
-            format!("the step after {last}")
-        } else {
-            "the start of resolution".to_owned()
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, ProgressState> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Drop for Step {
-    fn drop(&mut self) {
-        self.progress.lock().pending.remove(&self.id);
-    }
 }
 
 /// Anything that can resolve a resource's properties; the protocol layer is
@@ -223,62 +124,7 @@ impl Resolver {
     ) -> Result<Resolved, ResolveError> {
         self.check_allowed(props)?;
         let clients = self.clients_for(props, requester, progress).await?;
-        let clients = clients.as_ref();
-
-        let ssm = async {
-            if props.reads_ssm() {
-                Some(
-                    ssm::resolve(&clients.ssm, &clients.sts, &clients.region, props, progress)
-                        .await,
-                )
-            } else {
-                None
-            }
-        };
-        let function = async {
-            match &props.function {
-                Some(spec) => Some(lambda::resolve(clients, spec, progress).await),
-                None => None,
-            }
-        };
-        let outputs = async {
-            match &props.stack_name {
-                Some(name) => Some(
-                    stack::resolve(
-                        &clients.cloudformation,
-                        &clients.sts,
-                        &clients.region,
-                        name,
-                        progress,
-                    )
-                    .await,
-                ),
-                None => None,
-            }
-        };
-        let (ssm, function, outputs) = tokio::join!(ssm, function, outputs);
-
-        let mut errors = Vec::new();
-        let mut parts: Vec<(&'static str, Contribution)> = Vec::new();
-        for (source, result) in [
-            ("SSM", ssm.map(|r| r.map_err(ResolveError::from))),
-            (
-                "FunctionName",
-                function.map(|r| r.map_err(ResolveError::from)),
-            ),
-            ("StackName", outputs.map(|r| r.map_err(ResolveError::from))),
-        ] {
-            match result {
-                Some(Ok(c)) => parts.push((source, c)),
-                Some(Err(e)) => errors.push(e),
-                None => {}
-            }
-        }
-        match errors.len() {
-            0 => merge(parts),
-            1 => Err(errors.remove(0)),
-            _ => Err(ResolveError::Several(errors)),
-        }
+        read_sources(&props.sources, &clients, progress).await
     }
 
     /// Every allow-list is checked before the first AWS call.
@@ -295,19 +141,8 @@ impl Resolver {
                 config.regions_display()
             ));
         }
-        let names = props
-            .parameter_name
-            .iter()
-            .chain(props.parameters.values())
-            .map(|r| r.name.as_str())
-            .chain(props.parameters_path.as_deref());
-        for name in names {
-            if !config.parameter_allowed(ssm::bare_name(name)) {
-                refused.push(format!(
-                    "SSM parameter {name} is outside CRP_ALLOWED_PARAMETER_PATHS ({})",
-                    config.parameter_paths_display()
-                ));
-            }
+        for source in &props.sources {
+            refused.extend(source.refusals(config));
         }
         if let Some(role) = &props.role
             && !config.role_allowed(&role.arn)
@@ -348,14 +183,29 @@ impl Resolver {
     }
 }
 
-/// The account a client reads from, for Reasons only ("not found in us-east-1
-/// (account 123456789012)"). Best effort and brief, so it can never hide the
-/// real error.
-pub(crate) async fn account_id(sts: &aws_sdk_sts::Client) -> Option<String> {
-    let call = sts.get_caller_identity().send();
-    match tokio::time::timeout(std::time::Duration::from_secs(2), call).await {
-        Ok(Ok(out)) => out.account,
-        _ => None,
+/// Reads every source concurrently with `clients` and merges the results;
+/// every failure is reported.
+pub(crate) async fn read_sources(
+    sources: &[Arc<dyn Source>],
+    clients: &RegionClients,
+    progress: &Progress,
+) -> Result<Resolved, ResolveError> {
+    let reads = sources.iter().map(|source| async move {
+        let result = source.read(clients, progress).await;
+        (source.label(), result)
+    });
+    let mut errors = Vec::new();
+    let mut parts = Vec::new();
+    for (label, result) in futures::future::join_all(reads).await {
+        match result {
+            Ok(part) => parts.push((label, part)),
+            Err(e) => errors.push(ResolveError::Source(e)),
+        }
+    }
+    match errors.len() {
+        0 => merge(parts),
+        1 => Err(errors.remove(0)),
+        _ => Err(ResolveError::Several(errors)),
     }
 }
 
@@ -421,20 +271,5 @@ mod tests {
         assert!(r.secret);
         assert_eq!(r.identity, vec!["SSM:id", "FunctionName:id"]);
         assert_eq!(r.data.len(), 2);
-    }
-
-    #[test]
-    fn progress_names_pending_steps_then_the_last_one() {
-        let p = Progress::default();
-        assert_eq!(p.describe(), "the start of resolution");
-        let a = p.step("ssm:GetParameters in us-east-1");
-        let b = p.step("lambda:ListVersionsByFunction in us-east-1");
-        assert!(p.describe().contains("ssm:GetParameters") && p.describe().contains("lambda:"));
-        drop(a);
-        drop(b);
-        assert_eq!(
-            p.describe(),
-            "the step after lambda:ListVersionsByFunction in us-east-1"
-        );
     }
 }

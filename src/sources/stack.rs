@@ -8,13 +8,90 @@
 //! Whether a stack's outputs can be trusted depends on its status; see
 //! [`usable`].
 
+use std::sync::Arc;
+
 use aws_sdk_cloudformation::types::Stack;
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use thiserror::Error;
 
-use super::{AwsCallError, Contribution, Progress, account_id};
+use super::{Contribution, Kind, Source, SourceError, account_id};
+use crate::aws::RegionClients;
+use crate::aws_error::AwsCallError;
+use crate::input::{Reader, length_problem, too_long};
+use crate::progress::Progress;
+use crate::reason::quote;
 
 /// Prefix of every Data key this source produces.
-pub const OUTPUT_KEY_PREFIX: &str = "Outputs.";
+const OUTPUT_KEY_PREFIX: &str = "Outputs.";
+/// The longest stack name CloudFormation accepts.
+const STACK_NAME_MAX: usize = 128;
+/// The longest ARN AWS accepts anywhere.
+const ARN_MAX: usize = 2048;
+
+pub(crate) const KIND: Kind = Kind {
+    properties: &["StackName"],
+    selected_by: &["StackName"],
+    parse,
+};
+
+/// `StackName`: a stack name or a stack ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StackSource {
+    name: String,
+}
+
+fn parse(r: &mut Reader<'_>) -> Option<Arc<dyn Source>> {
+    let s = r.string("StackName", usize::MAX)?;
+    let problem = if s.starts_with("arn:") {
+        too_long(&s, ARN_MAX).then(|| length_problem("StackName", &s, ARN_MAX))
+    } else if too_long(&s, STACK_NAME_MAX) {
+        Some(length_problem("StackName", &s, STACK_NAME_MAX))
+    } else if !(s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        Some(format!(
+            "StackName '{}' is not a stack name (letters, digits and '-', starting with a letter) or stack ARN",
+            quote(&s)
+        ))
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        r.problem("StackName", problem);
+        return None;
+    }
+    Some(Arc::new(StackSource { name: s }))
+}
+
+impl Source for StackSource {
+    fn label(&self) -> &'static str {
+        "StackName"
+    }
+
+    fn inputs(&self) -> Vec<String> {
+        vec![format!("StackName={}", self.name)]
+    }
+
+    fn read<'a>(
+        &'a self,
+        clients: &'a RegionClients,
+        progress: &'a Progress,
+    ) -> BoxFuture<'a, Result<Contribution, SourceError>> {
+        async move {
+            read_outputs(
+                &clients.cloudformation,
+                &clients.sts,
+                &clients.region,
+                &self.name,
+                progress,
+            )
+            .await
+            .map_err(SourceError::from)
+        }
+        .boxed()
+    }
+}
 
 /// Why stack outputs could not be read.
 #[derive(Debug, Error)]
@@ -34,8 +111,9 @@ pub enum StackError {
     },
     /// The stack is in a state whose outputs cannot be relied on.
     #[error(
-        "stack {stack} in {region} is {status}{}; its outputs are not usable until it is deployed successfully",
-        reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+        "stack {stack} in {region} is {status}{}; its outputs are not usable: {}",
+        reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default(),
+        unusable_remedy(status)
     )]
     Unusable {
         /// The stack's name.
@@ -62,8 +140,30 @@ pub enum StackError {
     Aws(#[from] AwsCallError),
 }
 
+/// What to do about a stack whose status makes its outputs unusable.
+fn unusable_remedy(status: &str) -> &'static str {
+    match status {
+        "ROLLBACK_COMPLETE" => {
+            "its creation failed and it can only be deleted; delete it, fix the cause (see its events) and create it again, then deploy this stack"
+        }
+        "CREATE_IN_PROGRESS" | "REVIEW_IN_PROGRESS" => {
+            "it is still being created; wait for CREATE_COMPLETE and deploy again"
+        }
+        s if s.starts_with("DELETE_") => {
+            "it is being deleted or is gone; point StackName at a live stack"
+        }
+        s if s.starts_with("ROLLBACK_") => {
+            "its creation failed; wait for the rollback to end, delete it, fix the cause and create it again"
+        }
+        s if s.ends_with("_FAILED") => {
+            "it is stuck after a failed operation; fix the cause (see its events), bring it back to a *_COMPLETE state (continue the rollback, or update it) and deploy again"
+        }
+        _ => "wait until it is deployed successfully and deploy again",
+    }
+}
+
 /// Reads the outputs of `stack_name` in `region`.
-pub async fn resolve(
+async fn read_outputs(
     cfn: &aws_sdk_cloudformation::Client,
     sts: &aws_sdk_sts::Client,
     region: &str,
@@ -155,7 +255,7 @@ fn contribution(stack: Stack, region: &str) -> Result<Contribution, StackError> 
 /// every `ROLLBACK_*` state (the create failed), `DELETE_*` (going or gone),
 /// every `*_FAILED` state (the stack is stuck and needs attention), and any
 /// status this code does not know.
-pub fn usable(status: &str) -> bool {
+pub(crate) fn usable(status: &str) -> bool {
     let never = [
         "CREATE_IN_PROGRESS",
         "REVIEW_IN_PROGRESS",
@@ -274,7 +374,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "stack edge in us-east-1 is ROLLBACK_COMPLETE (Resource creation cancelled); its outputs are not usable until it is deployed successfully"
+            "stack edge in us-east-1 is ROLLBACK_COMPLETE (Resource creation cancelled); its outputs are not usable: its creation failed and it can only be deleted; delete it, fix the cause (see its events) and create it again, then deploy this stack"
         );
     }
 

@@ -10,9 +10,48 @@
 //! The limits follow the CloudFront Developer Guide ("Restrictions on
 //! Lambda@Edge", "Quotas on Lambda@Edge").
 
+use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
-use crate::properties::EdgeEventType;
+/// A Lambda@Edge trigger, as named in CloudFront.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeEventType {
+    /// `viewer-request`
+    ViewerRequest,
+    /// `viewer-response`
+    ViewerResponse,
+    /// `origin-request`
+    OriginRequest,
+    /// `origin-response`
+    OriginResponse,
+}
+
+impl EdgeEventType {
+    const ALL: [(&'static str, EdgeEventType); 4] = [
+        ("viewer-request", Self::ViewerRequest),
+        ("viewer-response", Self::ViewerResponse),
+        ("origin-request", Self::OriginRequest),
+        ("origin-response", Self::OriginResponse),
+    ];
+
+    /// The name CloudFront uses.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, e)| *e == self)
+            .map_or("viewer-request", |(n, _)| n)
+    }
+
+    /// Viewer triggers have tighter limits than origin triggers.
+    pub fn is_viewer(self) -> bool {
+        matches!(self, Self::ViewerRequest | Self::ViewerResponse)
+    }
+
+    /// The trigger named `s`, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, e)| *e)
+    }
+}
 
 /// The only region CloudFront replicates Lambda@Edge functions from.
 pub const EDGE_REGION: &str = "us-east-1";
@@ -77,10 +116,23 @@ pub struct EdgeFacts {
 }
 
 /// Every way `facts` breaks the Lambda@Edge rules for `event`, one sentence
-/// each, in a stable order; empty when the version can be used.
+/// each with its fix, in a stable order; empty when the version can be used.
 pub fn violations(event: EdgeEventType, facts: &EdgeFacts) -> Vec<String> {
     let mut out = Vec::new();
+    placement(facts, &mut out);
+    package(facts, &mut out);
+    features(facts, &mut out);
+    limits(event, facts, &mut out);
+    if let RoleTrust::NotTrusted { role_arn } = &facts.role {
+        out.push(format!(
+            "its execution role {role_arn} does not trust {EDGE_PRINCIPAL}; add it as a Service principal allowed sts:AssumeRole in the role's trust policy"
+        ));
+    }
+    out
+}
 
+/// Where the function lives and which version was resolved.
+fn placement(facts: &EdgeFacts, out: &mut Vec<String>) {
     if facts.region != EDGE_REGION {
         out.push(format!(
             "the function is in {}, but Lambda@Edge functions must live in {EDGE_REGION}; create it there and set Region: {EDGE_REGION}",
@@ -93,6 +145,10 @@ pub fn violations(event: EdgeEventType, facts: &EdgeFacts) -> Vec<String> {
             facts.version
         ));
     }
+}
+
+/// Architecture, packaging and runtime.
+fn package(facts: &EdgeFacts, out: &mut Vec<String>) {
     let other_arch: Vec<&str> = facts
         .architectures
         .iter()
@@ -105,18 +161,21 @@ pub fn violations(event: EdgeEventType, facts: &EdgeFacts) -> Vec<String> {
             other_arch.join(", ")
         ));
     }
-    let is_image = facts.package_type.as_deref() == Some("Image");
-    if is_image {
+    if facts.package_type.as_deref() == Some("Image") {
         out.push(
-            "it is a container image, but Lambda@Edge needs a .zip package on a managed runtime"
+            "it is a container image, but Lambda@Edge needs a .zip package on a managed runtime; deploy the code as a .zip with a nodejs* or python* runtime"
                 .to_owned(),
         );
     } else if !facts.runtime.as_deref().is_some_and(is_edge_runtime) {
         out.push(format!(
-            "its runtime is {}, but Lambda@Edge supports only the managed Node.js and Python runtimes (nodejs*, python*)",
+            "its runtime is {}, but Lambda@Edge supports only the managed Node.js and Python runtimes (nodejs*, python*); switch Runtime to one of them",
             facts.runtime.as_deref().unwrap_or("not set")
         ));
     }
+}
+
+/// Features Lambda@Edge does not have: environment variables, VPC, layers.
+fn features(facts: &EdgeFacts, out: &mut Vec<String>) {
     if facts.env_var_count > 0 {
         out.push(format!(
             "it has {} environment variable{}, but Lambda@Edge allows none; build the values into the code or read them at run time",
@@ -138,54 +197,42 @@ pub fn violations(event: EdgeEventType, facts: &EdgeFacts) -> Vec<String> {
             plural(facts.layer_count)
         ));
     }
+}
 
-    let kind = if event.is_viewer() {
-        "viewer"
-    } else {
-        "origin"
-    };
+/// Memory, timeout and package size, which differ by trigger.
+fn limits(event: EdgeEventType, facts: &EdgeFacts, out: &mut Vec<String>) {
+    let viewer = event.is_viewer();
+    let kind = if viewer { "viewer" } else { "origin" };
     if let Some(memory) = facts.memory_mb {
-        if event.is_viewer() && memory != VIEWER_MEMORY_MB {
+        if viewer && memory != VIEWER_MEMORY_MB {
             out.push(format!(
-                "its memory is {memory} MB, but viewer triggers must have exactly {VIEWER_MEMORY_MB} MB"
+                "its memory is {memory} MB, but viewer triggers must have exactly {VIEWER_MEMORY_MB} MB; set MemorySize: {VIEWER_MEMORY_MB}"
             ));
-        } else if !event.is_viewer() && memory > ORIGIN_MEMORY_MB {
+        } else if !viewer && memory > ORIGIN_MEMORY_MB {
             out.push(format!(
-                "its memory is {memory} MB, but origin triggers allow at most {ORIGIN_MEMORY_MB} MB"
+                "its memory is {memory} MB, but origin triggers allow at most {ORIGIN_MEMORY_MB} MB; lower MemorySize"
             ));
         }
     }
-    let max_timeout = if event.is_viewer() {
-        VIEWER_TIMEOUT_S
+    let (max_timeout, max_package) = if viewer {
+        (VIEWER_TIMEOUT_S, VIEWER_PACKAGE_BYTES)
     } else {
-        ORIGIN_TIMEOUT_S
+        (ORIGIN_TIMEOUT_S, ORIGIN_PACKAGE_BYTES)
     };
     if let Some(timeout) = facts.timeout_s
         && timeout > max_timeout
     {
         out.push(format!(
-            "its timeout is {timeout} s, but {kind} triggers allow at most {max_timeout} s"
+            "its timeout is {timeout} s, but {kind} triggers allow at most {max_timeout} s; set Timeout to {max_timeout} or less"
         ));
     }
-    let max_package = if event.is_viewer() {
-        VIEWER_PACKAGE_BYTES
-    } else {
-        ORIGIN_PACKAGE_BYTES
-    };
     if facts.code_size_bytes > max_package {
         out.push(format!(
-            "its package is {} bytes, but {kind} triggers allow at most {} MB compressed",
+            "its package is {} bytes, but {kind} triggers allow at most {} MB compressed; shrink the package (bundle and minify, drop unused dependencies)",
             facts.code_size_bytes,
             max_package / (1024 * 1024)
         ));
     }
-
-    if let RoleTrust::NotTrusted { role_arn } = &facts.role {
-        out.push(format!(
-            "its execution role {role_arn} does not trust {EDGE_PRINCIPAL}; add it as a Service principal allowed sts:AssumeRole in the role's trust policy"
-        ));
-    }
-    out
 }
 
 /// Node.js and Python are the only managed runtimes Lambda@Edge runs;
@@ -208,7 +255,9 @@ fn plural(n: usize) -> &'static str {
 /// document cannot be understood, which callers treat as unreadable rather
 /// than as a violation.
 pub fn trust_policy_allows_edge(document: &str) -> Option<bool> {
-    let parsed: Value = percent_decode(document)
+    let parsed: Value = percent_decode_str(document)
+        .decode_utf8()
+        .ok()
         .and_then(|d| serde_json::from_str(&d).ok())
         .or_else(|| serde_json::from_str(document).ok())?;
     let statements = match parsed.get("Statement")? {
@@ -242,24 +291,6 @@ fn strings(value: Option<&Value>) -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
-}
-
-/// Decodes `%XX` escapes; `None` on a malformed escape or invalid UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]

@@ -1,0 +1,370 @@
+//! Turning AWS SDK errors into sentences a template author can act on.
+//!
+//! Every source (and the AWS layer, for sts:AssumeRole) funnels its SDK
+//! failures through [`AwsCallError::new`], so the classification (access
+//! denied, throttled, unreachable, no credentials, ...) lives in one place and
+//! every Reason has the same shape: what was called, on what, where, and what
+//! to do. Classification looks at the SDK's error types and AWS's error codes,
+//! never at the wording of a message. A leaf: it uses nothing above itself.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use aws_credential_types::provider::error::CredentialsError;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// What kind of failure an AWS call met.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The caller's role may not do this.
+    AccessDenied,
+    /// AWS did not accept the caller's credentials (expired, unknown).
+    CredentialsRejected,
+    /// The KMS key a SecureString is encrypted with cannot be used.
+    KmsKey,
+    /// AWS kept throttling after the SDK's retries.
+    Throttled,
+    /// The thing asked for does not exist (code carried in the message).
+    NotFound,
+    /// AWS rejected the request's shape or values.
+    Invalid,
+    /// No answer in time.
+    Timeout,
+    /// The endpoint could not be reached.
+    Unreachable,
+    /// Credentials could not be obtained (e.g. an assumed role failed).
+    Credentials,
+    /// Anything else.
+    Other,
+}
+
+/// A failed AWS call, with enough context to say what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct AwsCallError {
+    /// IAM action, e.g. `ssm:GetParameters`.
+    pub action: &'static str,
+    /// What it was called on (a name or ARN).
+    pub target: String,
+    /// The source region.
+    pub region: String,
+    /// The classification.
+    pub kind: FailureKind,
+    /// The AWS error code, when there was one.
+    pub code: Option<String>,
+    /// AWS's own message (never contains parameter values).
+    pub message: String,
+}
+
+impl AwsCallError {
+    /// Classifies an SDK error from `action` on `target` in `region`.
+    pub fn new<E, R>(
+        action: &'static str,
+        target: impl Into<String>,
+        region: &str,
+        err: &SdkError<E, R>,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + 'static,
+        R: fmt::Debug + 'static,
+    {
+        let (kind, code, message) = classify(err);
+        Self {
+            action,
+            target: target.into(),
+            region: region.to_owned(),
+            kind,
+            code,
+            message,
+        }
+    }
+
+    /// Whether the service answered with this error code.
+    pub fn has_code(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+}
+
+impl fmt::Display for AwsCallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            action,
+            target,
+            region,
+            message,
+            ..
+        } = self;
+        let detail = if message.is_empty() {
+            String::new()
+        } else {
+            format!(" ({message})")
+        };
+        let remedy = self.remedy();
+        match self.kind {
+            FailureKind::AccessDenied => write!(
+                f,
+                "access denied: {action} on {target} in {region}{detail}; {remedy}"
+            ),
+            FailureKind::CredentialsRejected => write!(
+                f,
+                "AWS rejected the credentials used for {action} on {target} in {region}{detail}; {remedy}"
+            ),
+            FailureKind::KmsKey => write!(
+                f,
+                "{action} on {target} in {region} could not use the KMS key{detail}; {remedy}"
+            ),
+            FailureKind::Throttled => write!(
+                f,
+                "throttled: {action} on {target} in {region} kept being throttled after retries{detail}; {remedy}"
+            ),
+            FailureKind::Timeout => write!(
+                f,
+                "{action} on {target} in {region} timed out{detail}; {remedy}"
+            ),
+            FailureKind::Unreachable => write!(
+                f,
+                "could not reach the AWS endpoint for {action} in {region}{detail}; {remedy}"
+            ),
+            FailureKind::Credentials => write!(
+                f,
+                "could not get credentials for {action} in {region}{detail}; {remedy}"
+            ),
+            FailureKind::NotFound | FailureKind::Invalid | FailureKind::Other => {
+                let code = self.code.as_deref().unwrap_or("error");
+                write!(
+                    f,
+                    "{action} on {target} in {region} failed: {code}{detail}; {remedy}"
+                )
+            }
+        }
+    }
+}
+
+impl AwsCallError {
+    /// What to do about it: each kind has its own fix, and the fix names the
+    /// role that has to change.
+    fn remedy(&self) -> String {
+        let action = self.action;
+        match self.kind {
+            FailureKind::AccessDenied if action == "sts:AssumeRole" => format!(
+                "allow the provider's execution role to call sts:AssumeRole on {}",
+                self.target
+            ),
+            FailureKind::AccessDenied => format!(
+                "grant {action} to the provider's role (or the role named by RoleArn)"
+            ),
+            FailureKind::CredentialsRejected => "the credentials are expired or unknown to AWS: check the provider's execution role (and, with RoleArn, the assumed role's session); redeploying gets fresh credentials".to_owned(),
+            FailureKind::KmsKey => "check that the KMS key the parameter is encrypted with exists, is enabled, and that its key policy lets the provider's role (or the role named by RoleArn) use it for kms:Decrypt".to_owned(),
+            FailureKind::Throttled => "retry the deployment, or spread resources that read the same region over time".to_owned(),
+            FailureKind::Timeout => "AWS did not answer in time: retry the deployment, and check the provider's network access if it persists".to_owned(),
+            FailureKind::Unreachable => "check the provider's network access".to_owned(),
+            FailureKind::Credentials => "check the provider's execution role (and, with RoleArn, that the role can be assumed)".to_owned(),
+            FailureKind::NotFound => "check the name and the Region".to_owned(),
+            FailureKind::Invalid => "AWS refused a value this resource sent: check the properties the message above names".to_owned(),
+            FailureKind::Other => "retry the deployment; if it persists, the AWS error above says what to change".to_owned(),
+        }
+    }
+}
+
+fn classify<E, R>(err: &SdkError<E, R>) -> (FailureKind, Option<String>, String)
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+    R: fmt::Debug + 'static,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let code = e.code().map(str::to_owned);
+            let message = e.message().unwrap_or_default().to_owned();
+            (kind_of_code(code.as_deref()), code, message)
+        }
+        _ if credentials_failure(err) => (
+            FailureKind::Credentials,
+            None,
+            DisplayErrorContext(err).to_string(),
+        ),
+        SdkError::TimeoutError(_) => (FailureKind::Timeout, None, String::new()),
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            (FailureKind::Timeout, None, String::new())
+        }
+        SdkError::DispatchFailure(d) if d.is_io() => (
+            FailureKind::Unreachable,
+            None,
+            DisplayErrorContext(err).to_string(),
+        ),
+        other => (
+            FailureKind::Other,
+            None,
+            DisplayErrorContext(other).to_string(),
+        ),
+    }
+}
+
+/// Error codes, grouped by what the user should do about them.
+fn kind_of_code(code: Option<&str>) -> FailureKind {
+    match code.unwrap_or_default() {
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+            FailureKind::AccessDenied
+        }
+        "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "ExpiredToken"
+        | "ExpiredTokenException"
+        | "InvalidSignatureException"
+        | "SignatureDoesNotMatch" => FailureKind::CredentialsRejected,
+        c if c.starts_with("KMS") || c == "InvalidKeyId" => FailureKind::KmsKey,
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded" => FailureKind::Throttled,
+        c if c.ends_with("NotFound")
+            || c.ends_with("NotFoundException")
+            || c == "ParameterVersionNotFound" =>
+        {
+            FailureKind::NotFound
+        }
+        c if c.starts_with("Invalid") || c.starts_with("Validation") => FailureKind::Invalid,
+        _ => FailureKind::Other,
+    }
+}
+
+/// Whether the call never left because no credentials could be had: the
+/// SDK's credentials provider failed somewhere in the error's source chain.
+fn credentials_failure(err: &(dyn StdError + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if e.is::<CredentialsError>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_grouped_by_remedy() {
+        assert_eq!(
+            kind_of_code(Some("AccessDeniedException")),
+            FailureKind::AccessDenied
+        );
+        assert_eq!(
+            kind_of_code(Some("ThrottlingException")),
+            FailureKind::Throttled
+        );
+        assert_eq!(
+            kind_of_code(Some("ResourceNotFoundException")),
+            FailureKind::NotFound
+        );
+        assert_eq!(
+            kind_of_code(Some("ParameterNotFound")),
+            FailureKind::NotFound
+        );
+        assert_eq!(
+            kind_of_code(Some("ValidationException")),
+            FailureKind::Invalid
+        );
+        assert_eq!(kind_of_code(None), FailureKind::Other);
+    }
+
+    #[test]
+    fn access_denied_names_action_target_and_fix() {
+        let e = AwsCallError {
+            action: "ssm:GetParameters",
+            target: "arn:aws:ssm:us-east-1:123456789012:parameter/myapp/x".into(),
+            region: "us-east-1".into(),
+            kind: FailureKind::AccessDenied,
+            code: Some("AccessDeniedException".into()),
+            message: "not authorized".into(),
+        };
+        let s = e.to_string();
+        assert!(s.starts_with("access denied: ssm:GetParameters on arn:aws:ssm:us-east-1:123456789012:parameter/myapp/x"));
+        assert!(s.contains("grant ssm:GetParameters"));
+    }
+
+    fn call(action: &'static str, target: &str, code: &str) -> AwsCallError {
+        AwsCallError {
+            action,
+            target: target.into(),
+            region: "us-east-1".into(),
+            kind: kind_of_code(Some(code)),
+            code: Some(code.into()),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn each_denial_names_its_own_fix() {
+        let kms = call(
+            "ssm:GetParameters",
+            "/myapp/secret",
+            "KMSAccessDeniedException",
+        );
+        assert_eq!(kms.kind, FailureKind::KmsKey);
+        assert!(kms.to_string().contains("kms:Decrypt"), "{kms}");
+        assert!(
+            !kms.to_string().contains("grant ssm:GetParameters"),
+            "{kms}"
+        );
+
+        let key = call("ssm:GetParameters", "/myapp/secret", "InvalidKeyId");
+        assert!(key.to_string().contains("KMS key"), "{key}");
+        assert!(!key.to_string().contains("check the values"), "{key}");
+
+        let expired = call("ssm:GetParameters", "/myapp/x", "ExpiredTokenException");
+        assert_eq!(expired.kind, FailureKind::CredentialsRejected);
+        assert!(!expired.to_string().contains("grant"), "{expired}");
+
+        let role = "arn:aws:iam::222222222222:role/reader";
+        let assume = call("sts:AssumeRole", role, "AccessDenied");
+        assert!(
+            assume.to_string().ends_with(&format!(
+                "allow the provider's execution role to call sts:AssumeRole on {role}"
+            )),
+            "{assume}"
+        );
+    }
+
+    #[derive(Debug)]
+    struct NoCredentials;
+
+    impl aws_credential_types::provider::ProvideCredentials for NoCredentials {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            // What a failing provider (an assumed role that cannot be
+            // refreshed, say) returns; its text is "an error occurred while
+            // loading credentials", which no wording-based check caught.
+            aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+                CredentialsError::provider_error("the role could not be assumed"),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_credentials_provider_is_a_credentials_reason() {
+        let config = aws_sdk_ssm::Config::builder()
+            .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+            .region(aws_sdk_ssm::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials_provider(NoCredentials)
+            .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
+            .build();
+        let ssm = aws_sdk_ssm::Client::from_conf(config);
+        let err = ssm.get_parameters().names("/a").send().await.unwrap_err();
+        let call = AwsCallError::new("ssm:GetParameters", "/a", "us-east-1", &err);
+        assert_eq!(call.kind, FailureKind::Credentials, "{call}");
+        assert!(
+            call.to_string()
+                .starts_with("could not get credentials for ssm:GetParameters in us-east-1"),
+            "{call}"
+        );
+    }
+}
