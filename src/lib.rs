@@ -28,5 +28,5 @@ pub mod telemetry;
 
 pub use config::Config;
 pub use properties::ResourceProperties;
-pub use protocol::{Deadline, Provider};
+pub use protocol::{Deadline, Handled, Provider, ProviderError, Request, SendError, Status};
 pub use resolve::{Resolved, Resolver};

@@ -81,6 +81,13 @@ impl std::fmt::Debug for Request {
     }
 }
 
+impl Request {
+    /// Reads a request from raw invocation bytes; see [`parse_bytes`].
+    pub fn from_bytes(raw: &[u8]) -> Result<Self, UnanswerableRequest> {
+        parse_bytes(raw)
+    }
+}
+
 /// A request that cannot be answered at all.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum UnanswerableRequest {
@@ -114,7 +121,12 @@ pub fn parse_bytes(raw: &[u8]) -> Result<Request, UnanswerableRequest> {
 /// Reads a request from the parsed event.
 pub fn parse(event: &Value) -> Result<Request, UnanswerableRequest> {
     let typed = serde_json::from_value::<CloudFormationCustomResourceRequest>(event.clone());
-    let mut request = match typed.ok().and_then(from_typed) {
+    // The typed form takes any JSON as properties; salvaging names the field.
+    let typed = typed
+        .ok()
+        .and_then(from_typed)
+        .filter(|r| r.properties.is_object());
+    let mut request = match typed {
         Some(r) => r,
         None => salvage(event, Vec::new())?,
     };

@@ -113,7 +113,10 @@ impl Drop for Scripted {
 /// How the fake SSM endpoint misbehaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SsmMode {
-    /// Every other call is throttled; the rest answer.
+    /// Every call answers.
+    Answer,
+    /// The first call for each set of names is throttled, its retry answers:
+    /// half of all calls are throttled.
     ThrottleHalf,
     /// Every call is throttled.
     ThrottleAll,
@@ -137,20 +140,23 @@ impl FakeSsm {
         let port = listener.local_addr().unwrap().port();
         let calls = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&calls);
+        let seen = Arc::new(Mutex::new(std::collections::HashSet::new()));
         let task = tokio::spawn(async move {
             while let Ok((mut stream, _)) = listener.accept().await {
                 let counter = Arc::clone(&counter);
+                let seen = Arc::clone(&seen);
                 tokio::spawn(async move {
                     // One request per connection (the answer closes it).
                     let Some(req) = read_request(&mut stream).await else {
                         return;
                     };
-                    let n = counter.fetch_add(1, Ordering::SeqCst);
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let first_time = seen.lock().unwrap().insert(req.body.clone());
                     let error = |kind: &str, message: &str| {
                         (400, json!({"__type": kind, "message": message}).to_string())
                     };
                     let (status, body) = match mode {
-                        SsmMode::ThrottleHalf if n % 2 == 0 => {
+                        SsmMode::ThrottleHalf if first_time => {
                             error("ThrottlingException", "Rate exceeded")
                         }
                         SsmMode::ThrottleAll => error("ThrottlingException", "Rate exceeded"),
@@ -285,16 +291,21 @@ impl std::io::Write for CapturedLogs {
     }
 }
 
-/// Captures every log line of the current thread at trace level (tests run
-/// on a current-thread runtime, so spawned tasks log here too).
+/// Captures the current thread's log lines at trace level, under the same
+/// dependency ceiling as the binary (tests run on a current-thread runtime,
+/// so spawned tasks log here too).
 pub fn capture_logs() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
+    use tracing_subscriber::layer::SubscriberExt;
     let logs = CapturedLogs::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_ansi(false)
         .with_writer(move || writer.clone())
-        .finish();
+        .finish()
+        .with(tracing_subscriber::filter::filter_fn(
+            cross_region_param::telemetry::within_ceiling,
+        ));
     let guard = tracing::subscriber::set_default(subscriber);
     (logs, guard)
 }
