@@ -3,16 +3,18 @@
 //! repeats and load, the promised outcome and exactly one accepted response.
 //! docs/reliability.md lists the same rows with what was observed.
 
-mod support;
 #[path = "support/faults.rs"]
 mod faults;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use cross_region_param::aws::AwsClients;
 use cross_region_param::protocol::{ResponseSender, RetryPolicy};
-use cross_region_param::{Deadline, Handled, Provider, ProviderError, Request, Resolver, SendError, Status};
+use cross_region_param::{
+    Deadline, Handled, Provider, ProviderError, Request, Resolver, SendError, Status,
+};
 use faults::{FakeSsm, Scripted, SsmMode, Step};
 use serde_json::{Value, json};
 use support::http::{Silent, closed_port};
@@ -28,7 +30,10 @@ fn deadline() -> Deadline {
 }
 
 /// A provider whose PUT attempts give up after `attempt_timeout`.
-async fn provider_with_attempt_timeout(endpoint: &str, attempt_timeout: Duration) -> Provider<Resolver> {
+async fn provider_with_attempt_timeout(
+    endpoint: &str,
+    attempt_timeout: Duration,
+) -> Provider<Resolver> {
     let config = Arc::new(test_config(&[]));
     let clients = Arc::new(AwsClients::from_config(sdk_config_for(endpoint).await));
     let policy = RetryPolicy {
@@ -65,7 +70,10 @@ fn same_bodies(receiver: &Scripted) {
 async fn response_endpoint_403_is_not_retried_and_the_invocation_errors() {
     let (receiver, result) = create_against(vec![Step::Status(403)]).await;
     let err = result.unwrap_err();
-    assert!(matches!(err, ProviderError::NotDelivered(SendError::Rejected { .. })), "{err}");
+    assert!(
+        matches!(err, ProviderError::NotDelivered(SendError::Rejected { .. })),
+        "{err}"
+    );
     assert_eq!(receiver.requests().len(), 1);
     assert_eq!(receiver.accepted(), 0);
 }
@@ -94,7 +102,10 @@ async fn response_endpoint_503_for_ever_gives_up_after_the_policy_and_errors() {
     let (receiver, result) = create_against(vec![Step::Status(503); 10]).await;
     let err = result.unwrap_err();
     assert!(
-        matches!(err, ProviderError::NotDelivered(SendError::GaveUp { attempts: 5, .. })),
+        matches!(
+            err,
+            ProviderError::NotDelivered(SendError::GaveUp { attempts: 5, .. })
+        ),
         "{err}"
     );
     assert_eq!(receiver.requests().len(), 5);
@@ -144,7 +155,10 @@ async fn response_endpoint_refusing_connections_gives_up_and_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ProviderError::NotDelivered(SendError::GaveUp { attempts: 5, .. })),
+        matches!(
+            err,
+            ProviderError::NotDelivered(SendError::GaveUp { attempts: 5, .. })
+        ),
         "{err}"
     );
 }
@@ -154,7 +168,13 @@ async fn response_endpoint_redirecting_is_a_failed_delivery() {
     let elsewhere = Scripted::start(vec![]).await;
     let (receiver, result) = create_against(vec![Step::Redirect(307, elsewhere.url())]).await;
     let err = result.unwrap_err();
-    assert!(matches!(err, ProviderError::NotDelivered(SendError::Redirected { .. })), "{err}");
+    assert!(
+        matches!(
+            err,
+            ProviderError::NotDelivered(SendError::Redirected { .. })
+        ),
+        "{err}"
+    );
     assert_eq!(receiver.requests().len(), 1);
     assert!(elsewhere.requests().is_empty());
 }
@@ -179,7 +199,10 @@ async fn aws_throttling_every_call_fails_naming_the_throttle_after_the_sdk_retri
     let (body, calls) = answer_with_ssm(SsmMode::ThrottleAll).await;
     assert_eq!(body["Status"], "FAILED");
     let reason = body["Reason"].as_str().unwrap();
-    assert!(reason.starts_with("throttled: ssm:GetParameters"), "{reason}");
+    assert!(
+        reason.starts_with("throttled: ssm:GetParameters"),
+        "{reason}"
+    );
     assert_eq!(calls, 4, "the SDK's four attempts");
 }
 
@@ -196,14 +219,23 @@ async fn aws_access_denied_fails_naming_the_action() {
     let (body, _) = answer_with_ssm(SsmMode::AccessDenied).await;
     assert_eq!(body["Status"], "FAILED");
     let reason = body["Reason"].as_str().unwrap();
-    assert!(reason.starts_with("access denied: ssm:GetParameters"), "{reason}");
+    assert!(
+        reason.starts_with("access denied: ssm:GetParameters"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]
 async fn aws_answering_nonsense_fails() {
     let (body, _) = answer_with_ssm(SsmMode::Malformed).await;
     assert_eq!(body["Status"], "FAILED", "{body}");
-    assert!(body["Reason"].as_str().unwrap().contains("ssm:GetParameters"), "{body}");
+    assert!(
+        body["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("ssm:GetParameters"),
+        "{body}"
+    );
 }
 
 /// AWS never answering, under a deadline of `total`: FAILED, naming the
@@ -217,7 +249,10 @@ async fn hung_aws_under(total: Duration) {
         .handle(create_event(&receiver.url(), props("/myapp/a")), deadline)
         .await
         .unwrap();
-    assert!(Instant::now() < deadline.respond_by, "answered after the deadline");
+    assert!(
+        Instant::now() < deadline.respond_by,
+        "answered after the deadline"
+    );
     let puts = receiver.requests();
     assert_eq!(puts.len(), 1);
     assert_eq!(receiver.accepted(), 1);
@@ -225,7 +260,10 @@ async fn hung_aws_under(total: Duration) {
     assert_eq!(body["Status"], "FAILED");
     let reason = body["Reason"].as_str().unwrap();
     assert!(reason.starts_with("timed out after"), "{reason}");
-    assert!(reason.contains("ssm:GetParameters in us-east-1 for /myapp/a"), "{reason}");
+    assert!(
+        reason.contains("ssm:GetParameters in us-east-1 for /myapp/a"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]
@@ -257,7 +295,11 @@ async fn aws_never_answering_under_a_60s_deadline_is_decided_failed_before_it() 
         decided_after <= Duration::from_secs(55),
         "decided {decided_after:?} after the start, past the 5 s reserve"
     );
-    assert!(answer.reason.contains("ssm:GetParameters"), "{}", answer.reason);
+    assert!(
+        answer.reason.contains("ssm:GetParameters"),
+        "{}",
+        answer.reason
+    );
     assert!(
         answer.reason.contains("timed out") || answer.reason.contains("timeout"),
         "{}",
@@ -303,9 +345,19 @@ async fn fifty_concurrent_requests_against_a_throttling_ssm_are_all_answered_in_
     for (task, event) in tasks.into_iter().zip(&events) {
         let (result, finished) = task.await.unwrap();
         let handled = result.unwrap();
-        assert_eq!(handled.answer.status, Status::Success, "{}", handled.answer.reason);
-        assert!(finished < deadline.respond_by, "answered after the deadline");
-        let name = event["ResourceProperties"]["ParameterName"].as_str().unwrap();
+        assert_eq!(
+            handled.answer.status,
+            Status::Success,
+            "{}",
+            handled.answer.reason
+        );
+        assert!(
+            finished < deadline.respond_by,
+            "answered after the deadline"
+        );
+        let name = event["ResourceProperties"]["ParameterName"]
+            .as_str()
+            .unwrap();
         assert_eq!(handled.answer.data["Value"], format!("value-of-{name}"));
     }
     assert_eq!(ssm.calls(), 100, "half of SSM's calls were throttled");

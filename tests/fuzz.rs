@@ -87,7 +87,13 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 
 fn apply(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
     for m in mutations {
-        let at = |i: &Index| if bytes.is_empty() { 0 } else { i.index(bytes.len()) };
+        let at = |i: &Index| {
+            if bytes.is_empty() {
+                0
+            } else {
+                i.index(bytes.len())
+            }
+        };
         match m {
             Mutation::Flip(i, b) if !bytes.is_empty() => {
                 let at = at(i);
@@ -128,17 +134,27 @@ fn check_request(bytes: &[u8]) {
     // answerable and carries exactly that URL.
     let strict_url = serde_json::from_slice::<Value>(bytes)
         .ok()
-        .and_then(|v| v.get("ResponseURL").and_then(Value::as_str).map(str::to_owned))
+        .and_then(|v| {
+            v.get("ResponseURL")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
         .filter(|u| !u.is_empty());
     if let Some(url) = strict_url {
-        let request = parsed.as_ref().expect("a readable ResponseURL is always answerable");
+        let request = parsed
+            .as_ref()
+            .expect("a readable ResponseURL is always answerable");
         assert_eq!(request.response_url, url);
     }
     if let Ok(r) = parsed {
         assert!(r.stack_id.len() <= 1024);
         assert!(r.request_id.len() <= 256);
         assert!(r.logical_resource_id.len() <= 255);
-        assert!(r.physical_resource_id.as_ref().is_none_or(|p| p.len() <= 1024));
+        assert!(
+            r.physical_resource_id
+                .as_ref()
+                .is_none_or(|p| p.len() <= 1024)
+        );
         assert!(
             r.malformed.as_ref().is_none_or(|m| !m.is_empty()),
             "a malformed request says why"

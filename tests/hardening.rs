@@ -4,9 +4,9 @@
 //! a body that fits, a panic anywhere still gives one answer, and a malformed
 //! request names the field that is wrong.
 
-mod support;
 #[path = "support/faults.rs"]
 mod faults;
+mod support;
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -81,7 +81,11 @@ async fn a_redirect_from_the_response_url_is_a_failed_delivery_and_never_followe
             ),
             "{status}: {err}"
         );
-        assert_eq!(allowed.requests().len(), 1, "{status}: one PUT, not retried");
+        assert_eq!(
+            allowed.requests().len(),
+            1,
+            "{status}: one PUT, not retried"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(
             elsewhere.requests().is_empty(),
@@ -103,7 +107,13 @@ async fn a_redirect_from_the_response_url_is_a_failed_delivery_and_never_followe
 async fn at_trace_level_the_binary_logs_no_secret_and_answers_every_refused_event() {
     let secret_name = unique("/crp-test/trace-secret");
     let secret_value = format!("s3cr3t-{}", unique("v"));
-    put_param("us-east-1", &secret_name, &secret_value, ParameterType::SecureString).await;
+    put_param(
+        "us-east-1",
+        &secret_name,
+        &secret_value,
+        ParameterType::SecureString,
+    )
+    .await;
     let receiver = Scripted::start(vec![]).await;
 
     let secure = create_event(
@@ -145,12 +155,28 @@ async fn at_trace_level_the_binary_logs_no_secret_and_answers_every_refused_even
     child.kill().await.unwrap();
     let mut logs = String::new();
     let mut bytes = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut bytes).await.unwrap();
-    child.stderr.take().unwrap().read_to_end(&mut bytes).await.unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut bytes)
+        .await
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut bytes)
+        .await
+        .unwrap();
     logs.push_str(&String::from_utf8_lossy(&bytes));
     assert!(done, "not every invocation was finished; logs:\n{logs}");
     assert!(
-        reports.lock().unwrap().iter().all(|(_, kind)| kind == "response"),
+        reports
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(_, kind)| kind == "response"),
         "every invocation ends in success once answered: {:?}",
         reports.lock().unwrap()
     );
@@ -245,7 +271,10 @@ async fn events_serde_json_refuses_get_one_failed_answer_naming_the_field() {
 async fn megabyte_echoed_fields_still_get_a_non_empty_answer_that_fits() {
     let provider = provider_for(&no_aws().await, test_config(&[])).await;
     let receiver = Scripted::start(vec![]).await;
-    let mut create = create_event(&receiver.url(), json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}));
+    let mut create = create_event(
+        &receiver.url(),
+        json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}),
+    );
     create["StackId"] = json!("S".repeat(2 << 20));
     create["LogicalResourceId"] = json!("L".repeat(1 << 20));
     create["RequestId"] = json!("R".repeat(6 << 20));
@@ -299,7 +328,12 @@ impl PanicAt {
 }
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PanicAt {
-    fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, _: &tracing::span::Id, _: Context<'_, S>) {
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        _: &tracing::span::Id,
+        _: Context<'_, S>,
+    ) {
         self.hit(attrs.metadata());
     }
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
@@ -307,7 +341,10 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PanicAt {
     }
 }
 
-fn panic_at(fire_at: usize, only_warnings: bool) -> (Arc<AtomicUsize>, tracing::subscriber::DefaultGuard) {
+fn panic_at(
+    fire_at: usize,
+    only_warnings: bool,
+) -> (Arc<AtomicUsize>, tracing::subscriber::DefaultGuard) {
     let seen = Arc::new(AtomicUsize::new(0));
     let subscriber = tracing_subscriber::registry().with(PanicAt {
         fire_at,
@@ -329,7 +366,10 @@ async fn a_panic_at_any_point_of_the_handling_still_gives_exactly_one_answer() {
     let mut failed_by_panic = 0;
     for fire_at in 1..=50 {
         let receiver = Scripted::start(vec![]).await;
-        let event = create_event(&receiver.url(), json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}));
+        let event = create_event(
+            &receiver.url(),
+            json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}),
+        );
         let (seen, guard) = panic_at(fire_at, false);
         let result = provider.handle(event, deadline()).await;
         drop(guard);
@@ -347,7 +387,10 @@ async fn a_panic_at_any_point_of_the_handling_still_gives_exactly_one_answer() {
         }
     }
     assert!(fired >= 3, "only {fired} panic points were reached");
-    assert!(failed_by_panic >= 1, "no panic came before the answer was decided");
+    assert!(
+        failed_by_panic >= 1,
+        "no panic came before the answer was decided"
+    );
 }
 
 // Finding 6, the send: a panic while sending is contained, and no second PUT
@@ -376,7 +419,8 @@ async fn a_panic_while_sending_is_contained_and_not_followed_by_another_put() {
 #[tokio::test]
 async fn a_missing_resource_type_or_properties_is_named_in_the_reason() {
     let provider = provider_for(&no_aws().await, test_config(&[])).await;
-    let cases: Vec<(&str, fn(&mut Value), &str)> = vec![
+    type Breaks = fn(&mut Value);
+    let cases: Vec<(&str, Breaks, &str)> = vec![
         (
             "ResourceType",
             |e| {
@@ -404,7 +448,10 @@ async fn a_missing_resource_type_or_properties_is_named_in_the_reason() {
     ];
     for (what, break_it, expected) in cases {
         let receiver = Scripted::start(vec![]).await;
-        let mut event = create_event(&receiver.url(), json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}));
+        let mut event = create_event(
+            &receiver.url(),
+            json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}),
+        );
         break_it(&mut event);
         provider.handle(event, deadline()).await.unwrap();
         let body = receiver.requests()[0].json();

@@ -99,7 +99,11 @@ impl<R: Resolve> Provider<R> {
     /// id, fitting the body) becomes one FAILED answer; a panic while sending
     /// is not followed by another PUT (the first may have arrived) and ends the
     /// invocation in error, so Lambda's retry can deliver the same answer.
-    pub async fn handle_raw(&self, raw: &[u8], deadline: Deadline) -> Result<Handled, ProviderError> {
+    pub async fn handle_raw(
+        &self,
+        raw: &[u8],
+        deadline: Deadline,
+    ) -> Result<Handled, ProviderError> {
         let started = Instant::now();
         let request = match catch_unwind(|| request::parse_bytes(raw)) {
             Ok(Ok(r)) => r,
@@ -137,7 +141,9 @@ impl<R: Resolve> Provider<R> {
             .await
             .unwrap_or_else(|panic| {
                 let message = panic_message(panic.as_ref());
-                Err(ProviderError::Panicked(format!("answering the request ({message})")))
+                Err(ProviderError::Panicked(format!(
+                    "answering the request ({message})"
+                )))
             })
     }
 

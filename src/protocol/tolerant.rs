@@ -180,7 +180,10 @@ fn unicode_escape(s: &[u8], at: usize) -> (char, usize) {
             10,
         );
     }
-    (char::from_u32(high).unwrap_or(char::REPLACEMENT_CHARACTER), 4)
+    (
+        char::from_u32(high).unwrap_or(char::REPLACEMENT_CHARACTER),
+        4,
+    )
 }
 
 fn hex4(s: &[u8], at: usize) -> Option<u32> {

@@ -201,7 +201,10 @@ impl ResponseSender {
                         .headers()
                         .get(LOCATION)
                         .and_then(|v| v.to_str().ok())
-                        .map_or_else(|| "nowhere (no Location header)".to_owned(), |l| redact_location(&url.url, l));
+                        .map_or_else(
+                            || "nowhere (no Location header)".to_owned(),
+                            |l| redact_location(&url.url, l),
+                        );
                     return Err(SendError::Redirected {
                         status: resp.status(),
                         location,

@@ -56,7 +56,11 @@ impl Scripted {
                         return;
                     };
                     rec.lock().unwrap().push(r);
-                    let step = script.lock().unwrap().pop_front().unwrap_or(Step::Status(200));
+                    let step = script
+                        .lock()
+                        .unwrap()
+                        .pop_front()
+                        .unwrap_or(Step::Status(200));
                     let status = match step {
                         Step::Status(s) => {
                             write_response(&mut stream, s, &[], b"").await;
@@ -261,7 +265,12 @@ pub async fn runtime_api_raw(events: Vec<(Vec<u8>, u64)>) -> (u16, Reports) {
                 }
             } else {
                 let parts: Vec<&str> = req.path.split('/').collect();
-                let id = parts.iter().rev().nth(1).map(|s| (*s).to_owned()).unwrap_or_default();
+                let id = parts
+                    .iter()
+                    .rev()
+                    .nth(1)
+                    .map(|s| (*s).to_owned())
+                    .unwrap_or_default();
                 let kind = parts.last().map(|s| (*s).to_owned()).unwrap_or_default();
                 rep.lock().unwrap().push((id, kind));
                 write_response(&mut stream, 202, &[], b"{}").await;
