@@ -360,6 +360,20 @@ fn salvage(event: &Value, mut problems: Vec<String>) -> Result<Request, Unanswer
     {
         problems.push(format!("ServiceToken is {}", describe(Some(token))));
     }
+    // A field already named as unreadable is not also "missing".
+    let unreadable: Vec<String> = problems
+        .iter()
+        .filter_map(|p| {
+            p.split_once(" could not be read")
+                .map(|(k, _)| k.to_owned())
+        })
+        .collect();
+    problems.retain(|p| {
+        !unreadable.iter().any(|k| {
+            p.strip_prefix(k.as_str())
+                .is_some_and(|rest| rest.starts_with(" is "))
+        })
+    });
     if problems.is_empty() {
         // Every field looks right, yet the typed parse failed: say so plainly.
         problems.push(
@@ -449,5 +463,43 @@ mod tests {
             Err(UnanswerableRequest::NoResponseUrl(_))
         ));
         assert!(parse(&json!("hello")).is_err());
+    }
+    #[test]
+    fn the_essentials_are_read_even_when_the_rest_is_not() {
+        let raw = br#"{"RequestType": "Update", "ResponseURL": "https://x.s3.amazonaws.com/r?sig=1", "RequestId": "r\ud800", "StackId": "s", "LogicalResourceId": "L", "PhysicalResourceId": "p", "ResourceProperties": 1e400}"#;
+        let r = essentials(raw, "boom").unwrap();
+        assert_eq!(r.response_url, "https://x.s3.amazonaws.com/r?sig=1");
+        assert_eq!(r.request_type, Some(RequestType::Update));
+        assert_eq!(r.request_id, "r\u{fffd}");
+        assert_eq!(r.physical_resource_id.as_deref(), Some("p"));
+        assert!(
+            r.malformed
+                .unwrap()
+                .contains("panicked while reading the request (boom)")
+        );
+        assert!(essentials(br#"{"RequestId": "r"}"#, "boom").is_none());
+    }
+
+    #[test]
+    fn refused_json_is_salvaged_naming_the_unreadable_field() {
+        let raw = br#"{"RequestType": "Create", "ResponseURL": "https://x.s3.amazonaws.com/r?sig=1", "RequestId": "r", "StackId": "s", "LogicalResourceId": "L", "ResourceType": "Custom::X", "ResourceProperties": {"Region": 1e400}}"#;
+        let r = parse_bytes(raw).unwrap();
+        assert_eq!(r.request_id, "r");
+        let why = r.malformed.unwrap();
+        assert!(
+            why.starts_with(
+                "malformed request: ResourceProperties could not be read (number out of range"
+            ),
+            "{why}"
+        );
+        assert!(!why.contains("ResourceProperties is missing"), "{why}");
+    }
+
+    #[test]
+    fn a_debug_print_never_shows_the_signature() {
+        let r = parse(&create()).unwrap();
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("sig=1"), "{shown}");
+        assert!(shown.contains("https://example.s3.amazonaws.com/x?<redacted>"));
     }
 }
