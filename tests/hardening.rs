@@ -142,7 +142,11 @@ async fn at_trace_level_the_binary_logs_no_secret_and_answers_every_refused_even
     let total = invocations.len();
     let (port, reports) = runtime_api_raw(invocations).await;
 
-    let mut child = lambda_process(env!("CARGO_BIN_EXE_cross-region-param"), port)
+    // CRP_TEST_BINARY runs the same test against another build (a release
+    // build, or an older one to show the findings).
+    let binary = std::env::var("CRP_TEST_BINARY")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_cross-region-param").to_owned());
+    let mut child = lambda_process(&binary, port)
         .env("RUST_LOG", "trace")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
