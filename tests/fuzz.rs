@@ -5,10 +5,10 @@
 //! insertions, deletions, splices of tokens serde_json refuses), arbitrary
 //! bytes, and property maps drawn from the real property names and values
 //! close to valid ones. `make test` runs a short pass (2,000 inputs per
-//! target); the long run is
+//! target); the long run, over a million inputs in all, is
 //!
 //! ```text
-//! CRP_FUZZ_CASES=1000000 cargo test --test fuzz -- --nocapture
+//! CRP_FUZZ_CASES=340000 cargo test --test fuzz -- --nocapture
 //! ```
 //!
 //! which prints the inputs executed per target (docs/reliability.md).
