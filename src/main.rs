@@ -1,13 +1,13 @@
 //! The Lambda entry point: wire configuration, AWS clients and the protocol
-//! layer together, then serve invocations.
+//! layer together, then serve invocations (from their raw bytes; see
+//! `protocol::invocation`).
 
 use std::sync::Arc;
 
 use cross_region_param::AwsClients;
-use cross_region_param::protocol::{ResponseSender, RetryPolicy};
-use cross_region_param::{Config, Deadline, Provider, Resolver, telemetry};
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::Value;
+use cross_region_param::protocol::{ResponseSender, RetryPolicy, invocation};
+use cross_region_param::{Config, Provider, Resolver, telemetry};
+use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -25,13 +25,5 @@ async fn main() -> Result<(), Error> {
         config,
     ));
 
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let provider = Arc::clone(&provider);
-        async move {
-            let deadline = Deadline::from_epoch_millis(event.context.deadline);
-            provider.handle(event.payload, deadline).await?;
-            Ok::<Value, Error>(Value::Null)
-        }
-    }))
-    .await
+    invocation::serve(provider).await
 }

@@ -9,9 +9,9 @@ mod support;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use cross_region_param::CREATE_FAILED;
 use cross_region_param::Deadline;
 use cross_region_param::ResourceProperties;
-use cross_region_param::CREATE_FAILED;
 use cross_region_param::protocol::{Request, RequestType, Status, request};
 use serde_json::Value;
 use support::{moto_provider, test_config};

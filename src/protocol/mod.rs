@@ -1,13 +1,16 @@
 //! The CloudFormation custom resource protocol: every request is answered.
 //!
-//! [`Provider::handle`] owns a request from the raw event to the PUT: it parses
-//! tolerantly, decides the answer (Delete always succeeds and calls nothing;
-//! Create and Update resolve under a deadline, with panics caught), builds a
-//! body that fits CloudFormation's limit, and sends exactly one response.
-//! Resolvers never see any of this.
+//! [`Provider::handle_raw`] owns a request from the raw invocation bytes to the
+//! PUT: it parses tolerantly, decides the answer (Delete always succeeds and
+//! calls nothing; Create and Update resolve under a deadline), builds a body
+//! that fits CloudFormation's limit, and sends exactly one response. Every
+//! stage is guarded against panics. Resolvers never see any of this.
 
 use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+
+use futures::FutureExt;
 
 use serde_json::Value;
 use thiserror::Error;
@@ -21,12 +24,16 @@ use crate::resolve::{Progress, Requester, Resolve, Resolved};
 pub mod deadline;
 pub mod request;
 pub mod response;
+mod tolerant;
 pub mod transport;
 
 pub use deadline::Deadline;
 pub use request::{Request, RequestType, UnanswerableRequest};
 pub use response::{Answer, Echo, Status};
 pub use transport::{ResponseSender, ResponseUrl, ResponseUrlError, RetryPolicy, SendError};
+
+/// The one place the provider meets the Lambda runtime.
+pub mod invocation;
 
 /// Why an invocation ends in error (so Lambda records it, and for
 /// asynchronous invocations retries it).
@@ -41,6 +48,9 @@ pub enum ProviderError {
     /// The answer could not be delivered.
     #[error(transparent)]
     NotDelivered(#[from] SendError),
+    /// The provider panicked where no answer could follow (a bug).
+    #[error("internal error: the provider panicked while {0}; this is a bug, please report it")]
+    Panicked(String),
 }
 
 /// What happened to a request that was answered.
@@ -74,64 +84,132 @@ impl<R: Resolve> Provider<R> {
         }
     }
 
-    /// Handles one invocation: answers it exactly once, or says why it cannot.
+    /// Handles one invocation given as a parsed event; see [`Self::handle_raw`].
     pub async fn handle(&self, event: Value, deadline: Deadline) -> Result<Handled, ProviderError> {
+        // Serialising a Value cannot fail; the bytes read back the same.
+        let raw = serde_json::to_vec(&event).unwrap_or_default();
+        self.handle_raw(&raw, deadline).await
+    }
+
+    /// Handles one invocation from its raw bytes, as the Lambda runtime
+    /// received them: answers it exactly once, or says why it cannot.
+    ///
+    /// Every stage is guarded against panics. A panic while reading the
+    /// request or deciding the answer (properties, resolution, the physical
+    /// id, fitting the body) becomes one FAILED answer; a panic while sending
+    /// is not followed by another PUT (the first may have arrived) and ends the
+    /// invocation in error, so Lambda's retry can deliver the same answer.
+    pub async fn handle_raw(
+        &self,
+        raw: &[u8],
+        deadline: Deadline,
+    ) -> Result<Handled, ProviderError> {
         let started = Instant::now();
-        let request = match request::parse(&event) {
-            Ok(r) => r,
-            Err(e) => {
+        let request = match catch_unwind(|| request::parse_bytes(raw)) {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
                 tracing::error!(error = %e, "request cannot be answered");
                 return Err(e.into());
             }
+            Err(panic) => {
+                let message = panic_message(panic.as_ref());
+                // The essentials alone, read the simplest way, are enough
+                // to answer FAILED.
+                match catch_unwind(|| request::essentials(raw, &message)) {
+                    Ok(Some(r)) => r,
+                    _ => {
+                        tracing::error!(panic = %message, "the provider panicked while reading the request; no response can be sent");
+                        return Err(ProviderError::Panicked(format!(
+                            "reading the request ({message})"
+                        )));
+                    }
+                }
+            }
         };
-        let span = tracing::info_span!(
-            "request",
-            request_id = %request.request_id,
-            request_type = request.request_type.map_or("unknown", RequestType::as_str),
-            logical_resource_id = %request.logical_resource_id,
-        );
-        async move {
-            let url = match ResponseUrl::parse(&request.response_url, &self.config) {
-                Ok(u) => u,
-                Err(e) => {
-                    tracing::error!(error = %e, "response URL refused; no response sent");
-                    return Err(e.into());
-                }
-            };
-            if deadline.fallback {
-                tracing::warn!("the runtime's deadline is unusable; using the fallback budget");
+        let span = catch_unwind(|| {
+            tracing::info_span!(
+                "request",
+                request_id = %request.request_id,
+                request_type = request.request_type.map_or("unknown", RequestType::as_str),
+                logical_resource_id = %request.logical_resource_id,
+            )
+        })
+        .unwrap_or_else(|_| tracing::Span::none());
+        AssertUnwindSafe(self.answer_once(&request, deadline, started))
+            .catch_unwind()
+            .instrument(span)
+            .await
+            .unwrap_or_else(|panic| {
+                let message = panic_message(panic.as_ref());
+                Err(ProviderError::Panicked(format!(
+                    "answering the request ({message})"
+                )))
+            })
+    }
+
+    /// Decides, fits and sends the one answer to an allowed ResponseURL.
+    async fn answer_once(
+        &self,
+        request: &Request,
+        deadline: Deadline,
+        started: Instant,
+    ) -> Result<Handled, ProviderError> {
+        let url = match ResponseUrl::parse(&request.response_url, &self.config) {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::error!(error = %e, "response URL refused; no response sent");
+                return Err(e.into());
             }
-            let answer = self.answer(&request, deadline).await;
-            let echo = echo(&request);
-            let (answer, body) = fit(&request, answer, &echo);
-            let sent = self.sender.send(&url, body, deadline.respond_by).await;
-            let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            match sent {
-                Ok(attempts) => {
-                    tracing::info!(
-                        outcome = answer.status.as_str(),
-                        physical_resource_id = %answer.physical_resource_id,
-                        reason = %answer.reason,
-                        attempts,
-                        duration_ms,
-                        "request answered"
-                    );
-                    Ok(Handled { answer, attempts })
-                }
-                Err(e) => {
-                    tracing::error!(
-                        outcome = answer.status.as_str(),
-                        error = %e,
-                        url = %url.redacted(),
-                        duration_ms,
-                        "response not delivered"
-                    );
-                    Err(e.into())
-                }
-            }
+        };
+        if deadline.fallback {
+            tracing::warn!("the runtime's deadline is unusable; using the fallback budget");
         }
-        .instrument(span)
-        .await
+        let (answer, body) = match AssertUnwindSafe(self.decide(request, deadline))
+            .catch_unwind()
+            .await
+        {
+            Ok(decided) => decided,
+            Err(panic) => panicked(request, &panic_message(panic.as_ref())),
+        };
+        let sent = AssertUnwindSafe(self.sender.send(&url, body, deadline.respond_by))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| Err(SendError::Panicked(panic_message(panic.as_ref()))));
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        // The outcome line is only a log line: a panic in it changes nothing.
+        let logged = catch_unwind(|| match &sent {
+            Ok(attempts) => tracing::info!(
+                outcome = answer.status.as_str(),
+                physical_resource_id = %answer.physical_resource_id,
+                reason = %answer.reason,
+                attempts,
+                duration_ms,
+                "request answered"
+            ),
+            Err(e) => tracing::error!(
+                outcome = answer.status.as_str(),
+                error = %e,
+                url = %url.redacted(),
+                duration_ms,
+                "response not delivered"
+            ),
+        });
+        drop(logged);
+        match sent {
+            Ok(attempts) => Ok(Handled { answer, attempts }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The answer and the body that carries it.
+    async fn decide(&self, request: &Request, deadline: Deadline) -> (Answer, Vec<u8>) {
+        let answer = self.answer(request, deadline).await;
+        tracing::debug!(
+            outcome = answer.status.as_str(),
+            physical_resource_id = %answer.physical_resource_id,
+            "answer decided"
+        );
+        fit(request, answer, &echo(request))
     }
 
     /// Decides the answer to `request` without sending it (the dry-run CLI
@@ -213,17 +291,20 @@ impl<R: Resolve> Provider<R> {
             Err(_) => {
                 abort.abort();
                 Err(format!(
-                    "timed out after {:.1}s waiting for {}; the provider answered before its Lambda deadline. Check that it can reach AWS in {}, or raise its timeout",
+                    "timed out after {:.1}s waiting for {}; the provider answered before its Lambda deadline: {}",
                     started.elapsed().as_secs_f64(),
                     progress.describe(),
-                    props.region
+                    progress.timeout_advice(&props.region)
                 ))
             }
             Ok(Err(join)) if join.is_panic() => Err(format!(
                 "internal error: the provider panicked while resolving ({}); this is a bug, please report it",
                 panic_message(join.into_panic().as_ref())
             )),
-            Ok(Err(_)) => Err("internal error: resolution was cancelled".to_owned()),
+            Ok(Err(_)) => Err(
+                "internal error: resolution was cancelled before it finished; deploy again, and report it if it repeats"
+                    .to_owned(),
+            ),
             Ok(Ok(result)) => result.map_err(|e| e.to_string()),
         }
     }
@@ -258,11 +339,26 @@ pub fn fit(request: &Request, answer: Answer, echo: &Echo) -> (Answer, Vec<u8>) 
                 data: Default::default(),
                 no_echo: false,
             };
-            // A FAILED answer without Data always fits (Reason is cut).
-            let body = response::body(echo, &failed).unwrap_or_default();
+            let body = response::failed_body(echo, &failed);
             (failed, body)
         }
     }
+}
+
+/// The FAILED answer to a request whose handling panicked, built the
+/// plainest way.
+fn panicked(request: &Request, message: &str) -> (Answer, Vec<u8>) {
+    let answer = Answer {
+        status: Status::Failed,
+        reason: format!(
+            "internal error: the provider panicked while deciding the answer ({message}); this is a bug, please report it"
+        ),
+        physical_resource_id: failed_id(request),
+        data: Default::default(),
+        no_echo: false,
+    };
+    let body = response::failed_body(&echo(request), &answer);
+    (answer, body)
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {

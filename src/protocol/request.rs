@@ -1,13 +1,18 @@
 //! Parsing CloudFormation's request, tolerantly.
 //!
 //! A request that is malformed but carries a usable `ResponseURL` must still be
-//! answered, or the stack hangs for an hour. So parsing first tries the typed
-//! form from `aws_lambda_events`, and failing that salvages whatever fields are
-//! there and records what was wrong, for a FAILED answer.
+//! answered, or the stack hangs for an hour. So parsing starts from the raw
+//! invocation bytes: JSON that serde_json refuses is walked member by member
+//! (see `tolerant`); then the typed form from `aws_lambda_events` is tried, and
+//! failing that whatever fields are there are salvaged, and each field that is
+//! missing, mistyped or unreadable is named, for a FAILED answer. Echoed
+//! fields are bounded, so the answer always fits CloudFormation's limit.
 
 use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceRequest;
 use serde_json::Value;
 use thiserror::Error;
+
+use super::tolerant;
 
 /// The three request types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,8 +36,9 @@ impl RequestType {
     }
 }
 
-/// A request, as far as it could be read.
-#[derive(Debug, Clone)]
+/// A request, as far as it could be read. Its `Debug` form leaves out the
+/// ResponseURL's query (the presigned signature).
+#[derive(Clone)]
 pub struct Request {
     /// The request type, if it was one of the three.
     pub request_type: Option<RequestType>,
@@ -55,6 +61,33 @@ pub struct Request {
     pub malformed: Option<String>,
 }
 
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = self
+            .response_url
+            .split_once('?')
+            .map_or(self.response_url.as_str(), |(before, _)| before);
+        f.debug_struct("Request")
+            .field("request_type", &self.request_type)
+            .field("request_id", &self.request_id)
+            .field("stack_id", &self.stack_id)
+            .field("logical_resource_id", &self.logical_resource_id)
+            .field("response_url", &format_args!("{url}?<redacted>"))
+            .field("physical_resource_id", &self.physical_resource_id)
+            .field("properties", &self.properties)
+            .field("old_properties", &self.old_properties)
+            .field("malformed", &self.malformed)
+            .finish()
+    }
+}
+
+impl Request {
+    /// Reads a request from raw invocation bytes; see [`parse_bytes`].
+    pub fn from_bytes(raw: &[u8]) -> Result<Self, UnanswerableRequest> {
+        parse_bytes(raw)
+    }
+}
+
 /// A request that cannot be answered at all.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum UnanswerableRequest {
@@ -63,12 +96,144 @@ pub enum UnanswerableRequest {
     NoResponseUrl(String),
 }
 
-/// Reads a request from the raw event.
-pub fn parse(event: &Value) -> Result<Request, UnanswerableRequest> {
-    match serde_json::from_value::<CloudFormationCustomResourceRequest>(event.clone()) {
-        Ok(typed) => from_typed(typed).map_or_else(|| salvage(event), Ok),
-        Err(_) => salvage(event),
+/// The longest echoed fields CloudFormation sends, with room to spare: a
+/// stack ARN is under 300 bytes, a RequestId is a UUID, a logical id is at
+/// most 255 characters and a physical id at most 1 KB. A longer field cannot
+/// come from CloudFormation; it is cut (and the request answered FAILED), so
+/// the response body always fits.
+pub const ECHO_LIMITS: [(&str, usize); 4] = [
+    ("StackId", 1024),
+    ("RequestId", 256),
+    ("LogicalResourceId", 255),
+    ("PhysicalResourceId", 1024),
+];
+
+/// Reads a request from the raw invocation bytes, however malformed: what
+/// serde_json refuses is walked tolerantly, so an intact `ResponseURL` is
+/// always found.
+pub fn parse_bytes(raw: &[u8]) -> Result<Request, UnanswerableRequest> {
+    match serde_json::from_slice::<Value>(raw) {
+        Ok(event) => parse(&event),
+        Err(whole) => salvage_bytes(raw, &whole),
     }
+}
+
+/// Reads a request from the parsed event.
+pub fn parse(event: &Value) -> Result<Request, UnanswerableRequest> {
+    let typed = serde_json::from_value::<CloudFormationCustomResourceRequest>(event.clone());
+    // The typed form takes any JSON as properties; salvaging names the field.
+    let typed = typed
+        .ok()
+        .and_then(from_typed)
+        .filter(|r| r.properties.is_object());
+    let mut request = match typed {
+        Some(r) => r,
+        None => salvage(event, Vec::new())?,
+    };
+    bound_echo(&mut request);
+    Ok(request)
+}
+
+/// Cuts echoed fields longer than CloudFormation ever sends, naming them.
+fn bound_echo(request: &mut Request) {
+    let mut problems = Vec::new();
+    for (name, limit) in ECHO_LIMITS {
+        let field = match name {
+            "StackId" => Some(&mut request.stack_id),
+            "RequestId" => Some(&mut request.request_id),
+            "LogicalResourceId" => Some(&mut request.logical_resource_id),
+            _ => request.physical_resource_id.as_mut(),
+        };
+        if let Some(value) = field
+            && value.len() > limit
+        {
+            problems.push(format!(
+                "{name} is {} bytes, longer than CloudFormation sends (at most {limit}); it is echoed cut short",
+                value.len()
+            ));
+            let mut end = limit;
+            while !value.is_char_boundary(end) {
+                end -= 1;
+            }
+            value.truncate(end);
+        }
+    }
+    if !problems.is_empty() {
+        let joined = problems.join(", ");
+        request.malformed = Some(match request.malformed.take() {
+            Some(before) => format!("{before}, {joined}"),
+            None => format!("malformed request: {joined}"),
+        });
+    }
+}
+
+/// The event is not JSON serde_json accepts: read each top-level member on
+/// its own, keep those that read, and name those that did not.
+fn salvage_bytes(raw: &[u8], whole: &serde_json::Error) -> Result<Request, UnanswerableRequest> {
+    let Some(members) = tolerant::members(raw) else {
+        return Err(UnanswerableRequest::NoResponseUrl(format!(
+            "the event is not a JSON object ({whole})"
+        )));
+    };
+    let mut event = serde_json::Map::new();
+    let mut problems = Vec::new();
+    for member in members {
+        match serde_json::from_slice::<Value>(member.value) {
+            Ok(value) => {
+                event.insert(member.key, value);
+            }
+            Err(e) => {
+                problems.push(format!(
+                    "{} could not be read ({e}); CloudFormation never sends such an event, so check what invoked the provider",
+                    member.key
+                ));
+                // Echoed fields are kept as well as they can be read; the
+                // ResponseURL is not, since a mangled URL is not the one given.
+                if member.key != "ResponseURL"
+                    && let Some(text) = tolerant::lossy_string(member.value)
+                {
+                    event.insert(member.key, Value::String(text));
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        problems.push(format!("the event is not valid JSON ({whole})"));
+    }
+    let mut request = salvage(&Value::Object(event), problems)?;
+    bound_echo(&mut request);
+    Ok(request)
+}
+
+/// The fields needed to answer FAILED, read the plainest way: used only when
+/// reading the request properly panicked (a bug), so the stack still hears.
+pub fn essentials(raw: &[u8], panic: &str) -> Option<Request> {
+    let members = tolerant::members(raw)?;
+    let find = |key: &str| members.iter().rev().find(|m| m.key == key).map(|m| m.value);
+    let strict = |key: &str| find(key).and_then(|v| serde_json::from_slice::<String>(v).ok());
+    let lossy = |key: &str| find(key).and_then(tolerant::lossy_string);
+    let response_url = strict("ResponseURL").filter(|u| !u.is_empty())?;
+    let request_type = match strict("RequestType").as_deref() {
+        Some("Create") => Some(RequestType::Create),
+        Some("Update") => Some(RequestType::Update),
+        Some("Delete") => Some(RequestType::Delete),
+        _ => None,
+    };
+    let mut request = Request {
+        request_type,
+        request_id: lossy("RequestId").unwrap_or_default(),
+        stack_id: lossy("StackId").unwrap_or_default(),
+        logical_resource_id: lossy("LogicalResourceId").unwrap_or_default(),
+        response_url,
+        physical_resource_id: lossy("PhysicalResourceId"),
+        properties: Value::Null,
+        old_properties: None,
+        malformed: Some(format!(
+            "internal error: the provider panicked while reading the request ({panic}); this is a bug, please report it"
+        )),
+    };
+    bound_echo(&mut request);
+    Some(request)
 }
 
 /// `None` for a request type this build does not know; the caller salvages it.
@@ -114,56 +279,103 @@ fn from_typed(req: CloudFormationCustomResourceRequest) -> Option<Request> {
     Some(request)
 }
 
-fn salvage(event: &Value) -> Result<Request, UnanswerableRequest> {
-    let text = |key: &str| event.get(key).and_then(Value::as_str).map(str::to_owned);
-    let Some(response_url) = text("ResponseURL").filter(|u| !u.is_empty()) else {
-        let what = if event.is_object() {
-            "ResponseURL is missing or not a string"
+fn salvage(event: &Value, mut problems: Vec<String>) -> Result<Request, UnanswerableRequest> {
+    let Some(response_url) = event
+        .get("ResponseURL")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+    else {
+        let what = if !event.is_object() {
+            "the event is not a JSON object".to_owned()
+        } else if let Some(unreadable) = problems.iter().find(|p| p.starts_with("ResponseURL ")) {
+            unreadable.clone()
         } else {
-            "the event is not a JSON object"
+            format!("ResponseURL is {}", describe(event.get("ResponseURL")))
         };
-        return Err(UnanswerableRequest::NoResponseUrl(what.to_owned()));
+        return Err(UnanswerableRequest::NoResponseUrl(what));
     };
 
-    let mut problems = Vec::new();
-    let request_type = match text("RequestType").as_deref() {
-        Some("Create") => Some(RequestType::Create),
-        Some("Update") => Some(RequestType::Update),
-        Some("Delete") => Some(RequestType::Delete),
-        Some(other) => {
-            problems.push(format!(
-                "RequestType '{other}' is not Create, Update or Delete"
-            ));
-            None
-        }
-        None => {
-            problems.push("RequestType is missing".to_owned());
+    let request_type = match event.get("RequestType") {
+        Some(Value::String(t)) => match t.as_str() {
+            "Create" => Some(RequestType::Create),
+            "Update" => Some(RequestType::Update),
+            "Delete" => Some(RequestType::Delete),
+            other => {
+                problems.push(format!(
+                    "RequestType '{}' is not Create, Update or Delete",
+                    super::response::truncate(other, 64)
+                ));
+                None
+            }
+        },
+        other => {
+            problems.push(format!("RequestType is {}", describe(other)));
             None
         }
     };
-    let mut required = |key: &str| {
-        text(key).unwrap_or_else(|| {
-            problems.push(format!("{key} is missing"));
+    let mut required = |key: &str| match event.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        other => {
+            problems.push(format!("{key} is {}", describe(other)));
             String::new()
-        })
+        }
     };
     let request_id = required("RequestId");
     let stack_id = required("StackId");
     let logical_resource_id = required("LogicalResourceId");
-    let physical_resource_id = text("PhysicalResourceId");
+    required("ResourceType");
+    let physical_resource_id = event
+        .get("PhysicalResourceId")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     if matches!(
         request_type,
         Some(RequestType::Update | RequestType::Delete)
     ) && physical_resource_id.is_none()
     {
-        problems.push("PhysicalResourceId is missing".to_owned());
+        problems.push(format!(
+            "PhysicalResourceId is {}",
+            describe(event.get("PhysicalResourceId"))
+        ));
     }
-    let properties = event
-        .get("ResourceProperties")
-        .cloned()
-        .unwrap_or(Value::Null);
+    let properties = match event.get("ResourceProperties") {
+        Some(p @ Value::Object(_)) => p.clone(),
+        other => {
+            problems.push(format!("ResourceProperties is {}", describe(other)));
+            other.cloned().unwrap_or(Value::Null)
+        }
+    };
+    let old_properties = event.get("OldResourceProperties").cloned();
+    if request_type == Some(RequestType::Update)
+        && !old_properties.as_ref().is_some_and(Value::is_object)
+    {
+        problems.push(format!(
+            "OldResourceProperties is {}",
+            describe(old_properties.as_ref())
+        ));
+    }
+    if let Some(token) = event.get("ServiceToken")
+        && !token.is_string()
+    {
+        problems.push(format!("ServiceToken is {}", describe(Some(token))));
+    }
+    // A field already named as unreadable is not also "missing".
+    let unreadable: Vec<String> = problems
+        .iter()
+        .filter_map(|p| {
+            p.split_once(" could not be read")
+                .map(|(k, _)| k.to_owned())
+        })
+        .collect();
+    problems.retain(|p| {
+        !unreadable.iter().any(|k| {
+            p.strip_prefix(k.as_str())
+                .is_some_and(|rest| rest.starts_with(" is "))
+        })
+    });
     if problems.is_empty() {
-        // Every field is there, so the typed parse failed on a type: say so.
+        // Every field looks right, yet the typed parse failed: say so plainly.
         problems.push(
             "a field has the wrong type (every field but the properties must be a string)"
                 .to_owned(),
@@ -177,9 +389,22 @@ fn salvage(event: &Value) -> Result<Request, UnanswerableRequest> {
         response_url,
         physical_resource_id,
         properties,
-        old_properties: event.get("OldResourceProperties").cloned(),
+        old_properties,
         malformed: Some(format!("malformed request: {}", problems.join(", "))),
     })
+}
+
+/// How a field is not what it should be: missing, or what it is instead.
+fn describe(value: Option<&Value>) -> &'static str {
+    match value {
+        None => "missing",
+        Some(Value::Null) => "null",
+        Some(Value::Bool(_)) => "a boolean, not the expected type",
+        Some(Value::Number(_)) => "a number, not the expected type",
+        Some(Value::String(_)) => "a string, not the expected type",
+        Some(Value::Array(_)) => "a list, not the expected type",
+        Some(Value::Object(_)) => "an object, not the expected type",
+    }
 }
 
 #[cfg(test)]
@@ -238,5 +463,43 @@ mod tests {
             Err(UnanswerableRequest::NoResponseUrl(_))
         ));
         assert!(parse(&json!("hello")).is_err());
+    }
+    #[test]
+    fn the_essentials_are_read_even_when_the_rest_is_not() {
+        let raw = br#"{"RequestType": "Update", "ResponseURL": "https://x.s3.amazonaws.com/r?sig=1", "RequestId": "r\ud800", "StackId": "s", "LogicalResourceId": "L", "PhysicalResourceId": "p", "ResourceProperties": 1e400}"#;
+        let r = essentials(raw, "boom").unwrap();
+        assert_eq!(r.response_url, "https://x.s3.amazonaws.com/r?sig=1");
+        assert_eq!(r.request_type, Some(RequestType::Update));
+        assert_eq!(r.request_id, "r\u{fffd}");
+        assert_eq!(r.physical_resource_id.as_deref(), Some("p"));
+        assert!(
+            r.malformed
+                .unwrap()
+                .contains("panicked while reading the request (boom)")
+        );
+        assert!(essentials(br#"{"RequestId": "r"}"#, "boom").is_none());
+    }
+
+    #[test]
+    fn refused_json_is_salvaged_naming_the_unreadable_field() {
+        let raw = br#"{"RequestType": "Create", "ResponseURL": "https://x.s3.amazonaws.com/r?sig=1", "RequestId": "r", "StackId": "s", "LogicalResourceId": "L", "ResourceType": "Custom::X", "ResourceProperties": {"Region": 1e400}}"#;
+        let r = parse_bytes(raw).unwrap();
+        assert_eq!(r.request_id, "r");
+        let why = r.malformed.unwrap();
+        assert!(
+            why.starts_with(
+                "malformed request: ResourceProperties could not be read (number out of range"
+            ),
+            "{why}"
+        );
+        assert!(!why.contains("ResourceProperties is missing"), "{why}");
+    }
+
+    #[test]
+    fn a_debug_print_never_shows_the_signature() {
+        let r = parse(&create()).unwrap();
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("sig=1"), "{shown}");
+        assert!(shown.contains("https://example.s3.amazonaws.com/x?<redacted>"));
     }
 }

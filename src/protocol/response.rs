@@ -122,6 +122,30 @@ pub fn body(echo: &Echo, answer: &Answer) -> Result<Vec<u8>, TooLarge> {
     }
 }
 
+/// The body of a FAILED answer, which is never empty and always fits: when
+/// even Data-less it would not (echoed fields made of characters JSON must
+/// escape), the echoed fields are cut, then dropped.
+pub fn failed_body(echo: &Echo, answer: &Answer) -> Vec<u8> {
+    let mut answer = answer.clone();
+    answer.data.clear();
+    if let Ok(body) = body(echo, &answer) {
+        return body;
+    }
+    let cut = |s: &str| truncate(s, 128);
+    let short = Echo {
+        stack_id: cut(&echo.stack_id),
+        request_id: cut(&echo.request_id),
+        logical_resource_id: cut(&echo.logical_resource_id),
+    };
+    answer.physical_resource_id = cut(&answer.physical_resource_id);
+    if let Ok(body) = body(&short, &answer) {
+        return body;
+    }
+    answer.physical_resource_id.clear();
+    body(&Echo::default(), &answer)
+        .unwrap_or_else(|_| encode(&Echo::default(), &answer, "internal error"))
+}
+
 /// At most `max` bytes of `s`, cut on a character boundary, marked when cut.
 pub fn truncate(s: &str, max: usize) -> String {
     const MARK: &str = " [truncated]";

@@ -4,12 +4,15 @@
 //! sent, and only its redacted form (no query string, which holds the
 //! signature) is ever logged. The PUT carries an empty Content-Type, because
 //! the presigned S3 URL was signed without one, and is retried with backoff on
-//! 5xx and connection errors, never past the deadline.
+//! 5xx and connection errors, never past the deadline. Redirects are never
+//! followed: the allow-list names where an answer may go, and a redirect would
+//! carry the body (Data, possibly decrypted values) past it. A 3xx is a failed
+//! delivery, logged with the target's redacted form only.
 
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use reqwest::{StatusCode, Url};
 use thiserror::Error;
 use tokio::time::Instant;
@@ -18,6 +21,10 @@ use crate::config::Config;
 
 /// Less time than this left is not worth an attempt.
 const MIN_ATTEMPT: Duration = Duration::from_millis(100);
+
+/// CloudFormation's presigned URLs are under 2 KB; anything far longer is not
+/// one, and is refused before it is parsed or logged.
+pub const MAX_URL_BYTES: usize = 8192;
 
 /// A ResponseURL that passed the provider's host checks.
 #[derive(Clone)]
@@ -28,6 +35,9 @@ pub struct ResponseUrl {
 impl ResponseUrl {
     /// Checks `raw` against the allowed schemes and hosts.
     pub fn parse(raw: &str, config: &Config) -> Result<Self, ResponseUrlError> {
+        if raw.len() > MAX_URL_BYTES {
+            return Err(ResponseUrlError::TooLong(raw.len()));
+        }
         let url = Url::parse(raw).map_err(|e| ResponseUrlError::Invalid(e.to_string()))?;
         let host = url.host_str().unwrap_or_default().to_owned();
         if !config.response_url_allowed(url.scheme(), &host) {
@@ -57,9 +67,19 @@ fn redact(url: &Url) -> String {
     shown
 }
 
+/// A redirect target, safe to log: resolved against `base`, without its
+/// query string or user info.
+fn redact_location(base: &Url, location: &str) -> String {
+    base.join(location)
+        .map_or_else(|_| "an unparsable Location".to_owned(), |u| redact(&u))
+}
+
 /// A ResponseURL the provider will not call.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ResponseUrlError {
+    /// Far longer than any presigned URL.
+    #[error("ResponseURL is {0} bytes long; CloudFormation's are under {MAX_URL_BYTES}")]
+    TooLong(usize),
     /// Not a URL at all.
     #[error("ResponseURL is not a valid URL: {0}")]
     Invalid(String),
@@ -103,6 +123,20 @@ pub enum SendError {
         /// The HTTP status.
         status: StatusCode,
     },
+    /// The receiver answered with a redirect, which is never followed.
+    #[error(
+        "the ResponseURL answered {status} redirecting to {location}; redirects are never followed, so the response was not delivered"
+    )]
+    Redirected {
+        /// The HTTP status.
+        status: StatusCode,
+        /// Where it pointed, without its query string.
+        location: String,
+    },
+    /// The send itself panicked (a bug); it is not repeated, since the
+    /// answer may already have arrived.
+    #[error("internal error: the provider panicked while sending the response ({0})")]
+    Panicked(String),
     /// Every attempt failed, or the deadline came first.
     #[error("response not delivered after {attempts} attempts: {last}")]
     GaveUp {
@@ -125,6 +159,7 @@ impl ResponseSender {
     pub fn new(policy: RetryPolicy) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self { http, policy })
     }
@@ -161,6 +196,20 @@ impl ResponseSender {
             let failure = match result {
                 Ok(resp) if resp.status().is_success() => return Ok(attempt),
                 Ok(resp) if resp.status().is_server_error() => format!("HTTP {}", resp.status()),
+                Ok(resp) if resp.status().is_redirection() => {
+                    let location = resp
+                        .headers()
+                        .get(LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .map_or_else(
+                            || "nowhere (no Location header)".to_owned(),
+                            |l| redact_location(&url.url, l),
+                        );
+                    return Err(SendError::Redirected {
+                        status: resp.status(),
+                        location,
+                    });
+                }
                 Ok(resp) => {
                     return Err(SendError::Rejected {
                         status: resp.status(),

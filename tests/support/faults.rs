@@ -1,0 +1,320 @@
+//! Misbehaving counterparts for the fault matrix and the hardening tests: a
+//! ResponseURL receiver that follows a script (statuses, redirects, dropped
+//! connections, slow answers), an SSM endpoint that throttles, denies or talks
+//! nonsense, a Runtime API that serves raw bytes, and tracing subscribers that
+//! capture logs or panic on cue. All bound to 127.0.0.1, stopped on drop.
+//!
+//! Included with `#[path = "support/faults.rs"] mod faults;` next to `mod support;`.
+
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::support::http::{Recorded, Reports, read_request, write_response};
+
+/// What the receiver does with one PUT.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Answer with this status.
+    Status(u16),
+    /// Answer with this status and a `Location` header.
+    Redirect(u16, String),
+    /// Read the request, then close the connection without answering.
+    Close,
+    /// Wait, then answer with this status.
+    Slow(Duration, u16),
+}
+
+/// CloudFormation's side of the ResponseURL, following a script (then 200).
+pub struct Scripted {
+    pub port: u16,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+    accepted: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl Scripted {
+    pub async fn start(script: Vec<Step>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let recorded = Arc::new(Mutex::new(Vec::new()));
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let script = Arc::new(Mutex::new(VecDeque::from(script)));
+        let (rec, acc) = (Arc::clone(&recorded), Arc::clone(&accepted));
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let (rec, acc, script) = (Arc::clone(&rec), Arc::clone(&acc), Arc::clone(&script));
+                tokio::spawn(async move {
+                    let Some(r) = read_request(&mut stream).await else {
+                        return;
+                    };
+                    rec.lock().unwrap().push(r);
+                    let step = script
+                        .lock()
+                        .unwrap()
+                        .pop_front()
+                        .unwrap_or(Step::Status(200));
+                    let status = match step {
+                        Step::Status(s) => {
+                            write_response(&mut stream, s, &[], b"").await;
+                            s
+                        }
+                        Step::Redirect(s, location) => {
+                            write_response(&mut stream, s, &[("location", location)], b"").await;
+                            s
+                        }
+                        Step::Close => return,
+                        Step::Slow(wait, s) => {
+                            tokio::time::sleep(wait).await;
+                            write_response(&mut stream, s, &[], b"").await;
+                            s
+                        }
+                    };
+                    if (200..300).contains(&status) {
+                        acc.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        Self {
+            port,
+            recorded,
+            accepted,
+            task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!(
+            "http://127.0.0.1:{}/cloudformation-response/EdgeAuth?X-Amz-Signature=scripted-signature",
+            self.port
+        )
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.recorded.lock().unwrap().clone()
+    }
+
+    /// PUTs answered 2xx.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Scripted {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// How the fake SSM endpoint misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsmMode {
+    /// Every call answers.
+    Answer,
+    /// The first call for each set of names is throttled, its retry answers:
+    /// half of all calls are throttled.
+    ThrottleHalf,
+    /// Every call is throttled.
+    ThrottleAll,
+    /// Every call is denied.
+    AccessDenied,
+    /// Every call gets a 200 whose body is not JSON.
+    Malformed,
+}
+
+/// An SSM endpoint (JSON 1.1 protocol) that answers `GetParameters` with
+/// `value-of-<name>`, or misbehaves as told.
+pub struct FakeSsm {
+    pub port: u16,
+    calls: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl FakeSsm {
+    pub async fn start(mode: SsmMode) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&calls);
+        let seen = Arc::new(Mutex::new(std::collections::HashSet::new()));
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let counter = Arc::clone(&counter);
+                let seen = Arc::clone(&seen);
+                tokio::spawn(async move {
+                    // One request per connection (the answer closes it).
+                    let Some(req) = read_request(&mut stream).await else {
+                        return;
+                    };
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let first_time = seen.lock().unwrap().insert(req.body.clone());
+                    let error = |kind: &str, message: &str| {
+                        (400, json!({"__type": kind, "message": message}).to_string())
+                    };
+                    let (status, body) = match mode {
+                        SsmMode::ThrottleHalf if first_time => {
+                            error("ThrottlingException", "Rate exceeded")
+                        }
+                        SsmMode::ThrottleAll => error("ThrottlingException", "Rate exceeded"),
+                        SsmMode::AccessDenied => error(
+                            "AccessDeniedException",
+                            "User: arn:aws:sts::123456789012:assumed-role/crp/x is not authorized to perform: ssm:GetParameters",
+                        ),
+                        SsmMode::Malformed => (200, "<html>not json".to_owned()),
+                        _ => (200, get_parameters(&req)),
+                    };
+                    write_response(
+                        &mut stream,
+                        status,
+                        &[("content-type", "application/x-amz-json-1.1".to_owned())],
+                        body.as_bytes(),
+                    )
+                    .await;
+                });
+            }
+        });
+        Self { port, calls, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FakeSsm {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn get_parameters(req: &Recorded) -> String {
+    let asked: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+    let names: Vec<String> = asked["Names"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let parameters: Vec<Value> = names
+        .iter()
+        .map(|name| {
+            json!({
+                "Name": name,
+                "Type": "String",
+                "Value": format!("value-of-{name}"),
+                "Version": 1,
+                "ARN": format!("arn:aws:ssm:us-east-1:123456789012:parameter{name}"),
+                "DataType": "text",
+            })
+        })
+        .collect();
+    json!({"Parameters": parameters, "InvalidParameters": []}).to_string()
+}
+
+/// A Runtime API serving raw invocation bodies (bytes that need not be JSON
+/// or even UTF-8); `next` blocks once they run out.
+pub async fn runtime_api_raw(events: Vec<(Vec<u8>, u64)>) -> (u16, Reports) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let queue = Arc::new(Mutex::new(
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(i, (e, d))| (format!("inv-{i}"), e, d))
+            .collect::<VecDeque<_>>(),
+    ));
+    let reports: Reports = Arc::default();
+    let rep = Arc::clone(&reports);
+    tokio::spawn(async move {
+        let mut parked = Vec::new();
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let Some(req) = read_request(&mut stream).await else {
+                continue;
+            };
+            if req.path.ends_with("/invocation/next") {
+                let next = queue.lock().unwrap().pop_front();
+                match next {
+                    Some((id, event, deadline)) => {
+                        let headers = [
+                            ("lambda-runtime-aws-request-id", id),
+                            ("lambda-runtime-deadline-ms", deadline.to_string()),
+                            (
+                                "lambda-runtime-invoked-function-arn",
+                                "arn:aws:lambda:ap-northeast-1:123456789012:function:crp"
+                                    .to_owned(),
+                            ),
+                            ("content-type", "application/json".to_owned()),
+                        ];
+                        write_response(&mut stream, 200, &headers, &event).await;
+                    }
+                    None => parked.push(stream),
+                }
+            } else {
+                let parts: Vec<&str> = req.path.split('/').collect();
+                let id = parts
+                    .iter()
+                    .rev()
+                    .nth(1)
+                    .map(|s| (*s).to_owned())
+                    .unwrap_or_default();
+                let kind = parts.last().map(|s| (*s).to_owned()).unwrap_or_default();
+                rep.lock().unwrap().push((id, kind));
+                write_response(&mut stream, 202, &[], b"{}").await;
+            }
+        }
+    });
+    (port, reports)
+}
+
+/// Logs written by a test-local subscriber, as text.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+impl CapturedLogs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures the current thread's log lines at trace level, under the same
+/// dependency ceiling as the binary (tests run on a current-thread runtime,
+/// so spawned tasks log here too).
+pub fn capture_logs() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
+    use tracing_subscriber::layer::SubscriberExt;
+    let logs = CapturedLogs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish()
+        .with(tracing_subscriber::filter::filter_fn(
+            cross_region_param::telemetry::within_ceiling,
+        ));
+    let guard = tracing::subscriber::set_default(subscriber);
+    (logs, guard)
+}
