@@ -153,8 +153,29 @@ class CloudFormation:
         self._last: dict[tuple[str, str], tuple[dict[str, Any], Answer]] = {}
 
     def deliver_pending(self) -> list[Exchange]:
-        """Sends every request moto's CloudFormation queued; returns what happened."""
-        return [self._send(self._as_aws_would(r)) for r in self.aws.take_requests()]
+        """Sends every request moto's CloudFormation queued; returns what happened.
+
+        An Update answered with a new PhysicalResourceId replaced the resource:
+        CloudFormation then deletes the old one once the stack update is done
+        (its cleanup phase), and so does this, after the queued requests.
+        """
+        exchanges, cleanup = [], []
+        for request in self.aws.take_requests():
+            request = self._as_aws_would(request)
+            exchange = self._send(request)
+            exchanges.append(exchange)
+            answer = exchange.answer
+            old_id = request.get("PhysicalResourceId")
+            if (request["RequestType"] == "Update" and answer is not None
+                    and answer.status == "SUCCESS" and old_id
+                    and answer.physical_resource_id != old_id):
+                cleanup.append(dict(request, RequestType="Delete", RequestId=str(uuid.uuid4()),
+                                    ResourceProperties=request["OldResourceProperties"],
+                                    OldResourceProperties=None))
+        for request in cleanup:
+            del request["OldResourceProperties"]
+            exchanges.append(self._send(request, cleanup=True))
+        return exchanges
 
     def _as_aws_would(self, request: dict[str, Any]) -> dict[str, Any]:
         request = dict(request)
@@ -188,7 +209,7 @@ class CloudFormation:
         """Plays the Delete requests for `stack_id`'s custom resources."""
         return [self._send(r) for r in self.delete_requests(stack_id)]
 
-    def _send(self, request: dict[str, Any]) -> Exchange:
+    def _send(self, request: dict[str, Any], cleanup: bool = False) -> Exchange:
         request = dict(request)
         request["ResponseURL"] = self.relay.url_for(
             request["ResponseURL"], request["RequestId"], request["RequestType"])
@@ -197,7 +218,7 @@ class CloudFormation:
         if answer is not None and answer.status == "SUCCESS" and request["RequestType"] != "Delete":
             # Only a successful answer becomes the resource's state, as on AWS.
             self._last[(request["StackId"], request["LogicalResourceId"])] = (request, answer)
-        if request["RequestType"] == "Delete":
+        if request["RequestType"] == "Delete" and not cleanup:
             self._last.pop((request["StackId"], request["LogicalResourceId"]), None)
         return Exchange(request=request, answer=answer,
                         invoke_outcome=getattr(outcome, "kind", str(outcome)))
