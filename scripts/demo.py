@@ -83,12 +83,25 @@ class Story:
 
 def load_template(path: Path) -> dict[str, Any]:
     """A CloudFormation YAML template as JSON-ready data (short-form tags expanded)."""
-    from cfnlint.decode import decode
+    import yaml  # PyYAML, a dependency of moto
 
-    template, errors = decode(str(path))
-    if errors or template is None:
-        raise SystemExit(f"demo: cannot read {path}: {errors}")
-    return json.loads(json.dumps(template))
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def intrinsic(loader: Loader, suffix: str, node: Any) -> dict[str, Any]:
+        key = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if suffix == "GetAtt":
+                value = value.split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {key: value}
+
+    Loader.add_multi_constructor("!", intrinsic)
+    return yaml.load(path.read_text(), Loader=Loader)
 
 
 def edge_template() -> dict[str, Any]:

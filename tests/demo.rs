@@ -69,7 +69,11 @@ fn the_demo_tells_the_story_on_moto_with_the_real_binary() {
             a.rsplit(':').next().unwrap().parse().unwrap()
         })
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4], "each round gets the next version");
+    assert_eq!(
+        versions,
+        vec![1, 2, 3, 4],
+        "each round gets the next version"
+    );
     let refused = arn_of("refused ");
     assert!(
         !arns.contains(&refused),
