@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import subprocess
 import sys
 import time
@@ -248,8 +249,9 @@ class Demo:
         self.app_id = self.app_cfn.create_stack(
             StackName="ClientAppStack", TemplateBody=self.app_tpl,
             Parameters=[{"ParameterKey": "DeployId", "ParameterValue": "round-0"}])["StackId"]
-        self.s.show(f"ClientAppStack: {self.stack(self.app_cfn, self.app_id)['StackStatus']} "
-                    "(from moto: waiting for the custom resources)")
+        waiting = self.stack(self.app_cfn, self.app_id)["StackStatus"]
+        self.s.show(f"ClientAppStack: {waiting} (from moto: waiting for the custom resources)")
+        self.s.check(waiting == "CREATE_IN_PROGRESS", "the stack waits for the provider")
         self.s.moto_gap("invoke played", "moto cannot invoke the provider (no Docker); the demo hands "
                         "each request it queued to the provider binary, ResponseURL at moto's "
                         "cfnresponse")
@@ -324,7 +326,7 @@ class Demo:
         if self.s.check(answer is not None and answer.status == "FAILED",
                         "the provider answered FAILED for EdgeAuth"):
             self.s.show("the provider's Reason, as CloudFormation would show it:")
-            for line in answer.reason.split("; "):
+            for line in re.split(r"(?:;|:) (?=\(\d+\) )", answer.reason):
                 self.s.show(f"  | {line}")
             for rule in ("environment variable", "memory", "timeout"):
                 self.s.check(rule in answer.reason, f"the Reason names the {rule} rule")

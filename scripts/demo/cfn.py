@@ -157,7 +157,9 @@ class CloudFormation:
 
         An Update answered with a new PhysicalResourceId replaced the resource:
         CloudFormation then deletes the old one once the stack update is done
-        (its cleanup phase), and so does this, after the queued requests.
+        (its cleanup phase), and so does this, after the queued requests. When
+        any request failed, CloudFormation rolls back instead and no cleanup
+        runs; moto has no rollback, so neither does this.
         """
         exchanges, cleanup = [], []
         for request in self.aws.take_requests():
@@ -172,6 +174,8 @@ class CloudFormation:
                 cleanup.append(dict(request, RequestType="Delete", RequestId=str(uuid.uuid4()),
                                     ResourceProperties=request["OldResourceProperties"],
                                     OldResourceProperties=None))
+        if any(x.answer is None or x.answer.status != "SUCCESS" for x in exchanges):
+            return exchanges
         for request in cleanup:
             del request["OldResourceProperties"]
             exchanges.append(self._send(request, cleanup=True))
