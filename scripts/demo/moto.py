@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import queue
-import socket
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,12 +38,6 @@ GAPS = (
 
 _patched = False
 _requests: "queue.Queue[dict[str, Any]]" = queue.Queue()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _install_patches() -> None:
@@ -160,7 +153,8 @@ def start() -> LocalAws:
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module=r"moto\..*")
     _install_patches()
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    # Port 0: the system picks a free one, with no window for another process to take it.
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    return LocalAws(url=f"http://127.0.0.1:{port}", _server=server)
+    host, port = server.get_host_and_port()
+    return LocalAws(url=f"http://{host}:{port}", _server=server)
