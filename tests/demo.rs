@@ -56,8 +56,8 @@ fn the_demo_tells_the_story_on_moto_with_the_real_binary() {
             .unwrap_or_else(|| panic!("no '{label}' line in the demo's summary:\n{stdout}"))
     };
     let arns: Vec<String> = ["initial ", "round 1 ", "round 2 ", "round 3 "]
-        .iter()
-        .map(|l| arn_of(l))
+        .into_iter()
+        .map(&arn_of)
         .collect();
     let versions: Vec<u32> = arns
         .iter()
@@ -90,8 +90,11 @@ fn the_demo_tells_the_story_on_moto_with_the_real_binary() {
             "the bad round's Reason does not show '{violation}':\n{stdout}"
         );
     }
-    for status in ["CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE"] {
-        assert!(stdout.contains(status), "no {status} from moto:\n{stdout}");
+    for stack_status in ["CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE"] {
+        assert!(
+            stdout.contains(stack_status),
+            "no {stack_status} from moto:\n{stdout}"
+        );
     }
     assert!(stdout.contains("demo: OK"), "{stdout}");
 }
