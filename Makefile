@@ -1,4 +1,11 @@
-.PHONY: test lint build bench
+.PHONY: demo test lint build bench
+
+# The whole story on a local AWS (moto), no account: installs the pinned Python
+# tools into ./.venv, builds the provider, runs scripts/demo.py.
+demo:
+	bash scripts/setup.sh
+	cargo build --locked --bin cross-region-param
+	.venv/bin/python scripts/demo.py --binary target/debug/cross-region-param
 
 # Everything CI runs: installs pinned tools, starts moto, runs all tests and template checks.
 test:
