@@ -1,4 +1,4 @@
-.PHONY: test lint build bench
+.PHONY: test lint build bench deadlock
 
 # Everything CI runs: installs pinned tools, starts moto, runs all tests and template checks.
 test:
@@ -14,3 +14,10 @@ build:
 
 bench:
 	bash scripts/bench.sh
+
+# CDK's own cross-region export handlers (aws-cdk-lib 2.255.0 and 2.276.0) locking
+# the story's deploy, and the migration of docs/migrating.md played on moto.
+deadlock:
+	bash scripts/setup.sh
+	cargo build --locked --bin cross-region-param
+	.venv/bin/python scripts/deadlock.py
