@@ -46,7 +46,7 @@ from standin import (  # noqa: E402
     StandInError,
 )
 
-OLD_CDK = "2.255.0"  # newest aws-cdk-lib whose writer refuses (checked: 2.255.0 has the check)
+OLD_CDK = "2.255.0"  # has the in-use check (so do 2.256.0 and 2.257.0; 2.258.0 dropped it)
 NEW_CDK = "2.276.0"
 TOOLS = ROOT / ".tools" / "deadlock"
 PINS = ROOT / "scripts" / "deadlock"
