@@ -36,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts" / "deadlock"))
+sys.path.insert(1, str(ROOT / "scripts"))  # scripts/demo/: the Lambda Runtime API of `make demo`
 
 from standin import (  # noqa: E402
     STRONG_REF_TAG,
@@ -85,7 +86,10 @@ class Out:
     def calls(self, stack) -> None:
         for c in stack.calls:
             mark = " " if c.ok else "!"
-            self.say(f"  {mark} [{c.phase}] {c.logical} ({c.type}) {c.request}: {c.detail}")
+            first, *rest = c.detail.rstrip().split("\n")
+            self.say(f"  {mark} [{c.phase}] {c.logical} ({c.type}) {c.request}: {first}")
+            for line in rest:
+                self.say(f"        | {line}")
 
 
 # ------------------------------------------------------------------ setup
@@ -249,7 +253,9 @@ def part1(out: Out, aws: Aws, steps: dict, version: str, provider=None) -> tuple
         changed["WriterProps"]["exports"][key] = res.props["WriterProps"]["exports"][key].rsplit(":", 1)[0] + ":99"
         ev = edge._event("Update", name, res.type, changed, res.props, res.physical)
         o = cdk.run(res.type, ev)
-        out.say(f"  a changed value under an unchanged name (direct Update request): handler threw: {o.error!r}")
+        out.say("  a changed value under an unchanged name (one Update request, straight to the handler): it threw")
+        for line in (o.error or "").split("\n"):
+            out.say(f"        | {line}")
         out.check(not o.ok and (o.error or "").startswith("Some exports have changed!"), "the writer refuses a changed value: 'Some exports have changed!'")
     else:
         out.check(w[0].ok, "the writer's Update succeeded: no check")

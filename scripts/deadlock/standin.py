@@ -10,8 +10,9 @@ more:
 * ``Custom::CrossRegionExportWriter`` / ``Custom::CrossRegionExportReader``:
   aws-cdk-lib's own handler code (from the pinned package) run under node with
   the request CloudFormation would send; its SDK calls go to moto's SSM.
-* ``Custom::CrossRegionParam``: this project's provider binary, invoked through
-  a local Lambda Runtime API and answering on a local ResponseURL.
+* ``Custom::CrossRegionParam``: this project's provider binary, run by the
+  Lambda Runtime API of ``make demo`` (``scripts/demo/runtime.py``) and
+  answering on a local ResponseURL.
 * ``AWS::CloudFront::Distribution``: only its edge function association is
   recorded (moto's CloudFront is not involved).
 
@@ -208,125 +209,69 @@ class CdkHandlers:
 
 
 class Provider:
-    """The project's provider binary behind a local Lambda Runtime API.
+    """The project's provider binary, run by the demo's Lambda Runtime API.
 
-    Each invocation hands the binary one CloudFormation request and waits for
-    its answer on the request's ResponseURL (a loopback URL served here).
+    `demo.runtime.LambdaRuntime` (scripts/demo/, shared with `make demo`) runs
+    the binary as Lambda would; this class adds the ResponseURL: a loopback
+    server that receives the provider's answer PUT for each request.
     """
 
     def __init__(self, binary: str, endpoint: str):
         self.binary = binary
         self.endpoint = endpoint
-        self._events: queue.Queue = queue.Queue()
         self._answers: dict[str, queue.Queue] = {}
         self._server: ThreadingHTTPServer | None = None
-        self._proc: subprocess.Popen | None = None
+        self._runtime = None
 
     def __enter__(self) -> "Provider":
+        from demo import runtime  # scripts/demo/, on sys.path via scripts/deadlock.py
+
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class ResponseUrl(BaseHTTPRequestHandler):
             def log_message(self, *args):  # quiet
                 pass
 
-            def _body(self) -> bytes:
-                n = int(self.headers.get("Content-Length") or 0)
-                return self.rfile.read(n) if n else b""
-
-            def _reply(self, status: int, body: bytes = b"", headers: dict | None = None):
-                self.send_response(status)
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self):
-                if not self.path.endswith("/runtime/invocation/next"):
-                    return self._reply(404)
-                while True:
-                    try:
-                        rid, event = outer._events.get(timeout=1)
-                        break
-                    except queue.Empty:
-                        if outer._server is None:
-                            return self._reply(500)
-                import time as _t
-
-                self._reply(
-                    200,
-                    json.dumps(event).encode(),
-                    {
-                        "Lambda-Runtime-Aws-Request-Id": rid,
-                        "Lambda-Runtime-Deadline-Ms": str(int(_t.time() * 1000) + 60_000),
-                        "Lambda-Runtime-Invoked-Function-Arn": PROVIDER_ARN,
-                        "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000",
-                        "Content-Type": "application/json",
-                    },
-                )
-
-            def do_POST(self):
-                self._body()
-                self._reply(202, b"{}")
-
             def do_PUT(self):
-                body = self._body()
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 m = re.match(r"^/cfn-response/([^/?]+)", self.path)
-                if m and m.group(1) in outer._answers:
-                    outer._answers[m.group(1)].put(json.loads(body or b"{}"))
-                self._reply(200)
+                waiting = outer._answers.get(m.group(1)) if m else None
+                if waiting is not None:
+                    waiting.put(json.loads(body or b"{}"))
+                self.send_response(200 if waiting is not None else 404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), ResponseUrl)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        port = self._server.server_address[1]
-        self.response_base = f"http://127.0.0.1:{port}/cfn-response/"
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
-            "AWS_LAMBDA_FUNCTION_NAME": "CrossRegionParam-Function",
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
-            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/CrossRegionParam-Function",
-            "AWS_LAMBDA_LOG_STREAM_NAME": "local",
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_REGION": "ap-northeast-1",
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "CRP_RESPONSE_URL_HOSTS": "127.0.0.1",
-            "CRP_ALLOWED_REGIONS": "us-east-1",
-        }
-        self._log = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen([self.binary], env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.response_base = f"http://127.0.0.1:{self._server.server_address[1]}/cfn-response/"
+        env = runtime.aws_env(self.endpoint, "ap-northeast-1")
+        env.update(CRP_RESPONSE_URL_HOSTS="127.0.0.1", CRP_ALLOWED_REGIONS="us-east-1")
+        self._runtime = runtime.LambdaRuntime(self.binary, env)
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        if self._runtime is not None:
+            self._runtime.close()
         if self._server is not None:
-            server, self._server = self._server, None
-            server.shutdown()
-            server.server_close()
-        self._log.close()
+            self._server.shutdown()
+            self._server.server_close()
 
     def invoke(self, event: dict) -> dict:
+        """Delivers one request; returns the answer the provider PUT to its ResponseURL."""
         rid = event["RequestId"]
-        event = dict(event, ResponseURL=self.response_base + rid)
+        event = dict(event, ResponseURL=self.response_base + rid, ServiceToken=PROVIDER_ARN)
         answer: queue.Queue = queue.Queue()
         self._answers[rid] = answer
-        self._events.put((str(uuid.uuid4()), event))
         try:
-            return answer.get(timeout=60)
-        except queue.Empty:
-            raise StandInError(f"the provider did not answer request {rid} within 60 s") from None
+            outcome = self._runtime.invoke(event)
+            try:
+                return answer.get(timeout=10)
+            except queue.Empty:
+                raise StandInError(
+                    f"no answer on the ResponseURL for request {rid} (the function reported {outcome.kind})"
+                ) from None
         finally:
             self._answers.pop(rid, None)
 
