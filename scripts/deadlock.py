@@ -272,7 +272,7 @@ def part1(out: Out, aws: Aws, steps: dict, version: str, provider=None) -> tuple
             present = True
         except Exception:
             present = False
-        out.check(not present, f"{CONSUMER} still references {short(old_ref)}, which no longer exists: its next rollback cannot resolve it")
+        out.check(not present, f"{CONSUMER} still references {short(old_ref)}, which no longer exists")
         out.say(f"  deploy {CONSUMER} (revision 2)")
         st = app.deploy(steps["Stuck2"][CONSUMER])
         out.calls(app)

@@ -39,7 +39,9 @@ fn cdks_writer_locks_the_edge_change_and_the_documented_migration_frees_it() {
         assert!(stdout.contains(group), "missing {group:?} in:\n{stdout}");
     }
     assert!(
-        stdout.lines().any(|l| l.starts_with("== all ") && l.ends_with(" checks passed")),
+        stdout
+            .lines()
+            .any(|l| l.starts_with("== all ") && l.ends_with(" checks passed")),
         "no final line in:\n{stdout}"
     );
 }

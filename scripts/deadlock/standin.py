@@ -359,7 +359,8 @@ class Stack:
         self.status = "NONE"
         self.calls: list[Call] = []
         self._pending_rollback: list = []
-        self._failed_rollback: str | None = None
+        self._rollback_current: dict[str, Resource] = {}
+        self.failure = ""
 
     # ---- resolution
 
@@ -549,9 +550,8 @@ class Stack:
     def deploy(self, template: dict) -> str:
         """Create or update to `template`; returns the final stack status."""
         self.calls = []
-        if self.status.endswith("_FAILED") and self.status != "CREATE_FAILED":
-            if self.status == "UPDATE_ROLLBACK_FAILED":
-                raise StandInError(f"{self.name} is UPDATE_ROLLBACK_FAILED: no update possible")
+        if self.status == "UPDATE_ROLLBACK_FAILED":
+            raise StandInError(f"{self.name} is UPDATE_ROLLBACK_FAILED: no update possible")
         creating = self.template is None
         played = self._played(template)
         current = dict(self.resources)
