@@ -63,8 +63,9 @@ class CheckFailed(Exception):
 
 
 class Out:
-    def __init__(self, quiet: bool):
+    def __init__(self, quiet: bool, heads: bool = True):
         self.quiet = quiet
+        self.heads = heads
         self.checks = 0
 
     def say(self, text: str = "") -> None:
@@ -72,6 +73,8 @@ class Out:
             print(text, flush=True)
 
     def head(self, text: str) -> None:
+        if not self.heads:
+            return
         if self.quiet:
             print(f"== {text}", flush=True)
         else:
@@ -285,8 +288,11 @@ def part1(out: Out, aws: Aws, steps: dict, version: str, provider=None) -> tuple
 
 def part2(out: Out, aws: Aws, steps: dict, binary: str) -> None:
     with Provider(binary, aws.endpoint) as provider:
-        cfn, edge, app, v1 = part1(out, aws, steps, OLD_CDK, provider)
         out.head(f"the migration (docs/migrating.md), aws-cdk-lib {OLD_CDK} handlers, this project's provider")
+        out.say(f"  the stuck state again, as above: first deploy, then the edge change refused (aws-cdk-lib {OLD_CDK})")
+        again = Out(quiet=True, heads=False)
+        cfn, edge, app, v1 = part1(again, aws, steps, OLD_CDK, provider)
+        out.checks += again.checks
         wname, _ = writer(edge)
         out.say(f"  stuck: {PRODUCER} {edge.status}. Step 0: aws cloudformation continue-update-rollback --stack-name {PRODUCER} --resources-to-skip {wname}")
         st = edge.continue_update_rollback([wname])
@@ -356,6 +362,7 @@ def main() -> int:
         if not url:
             moto, url = start_moto()
         aws = Aws(url)
+        part1(out, aws, steps, OLD_CDK)
         part1(out, aws, steps, NEW_CDK)
         part2(out, aws, steps, args.provider_bin)
         out.head(f"all {out.checks} checks passed")
