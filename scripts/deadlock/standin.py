@@ -224,7 +224,10 @@ class Provider:
         self._runtime = None
 
     def __enter__(self) -> "Provider":
-        from demo import runtime  # scripts/demo/, on sys.path via scripts/deadlock.py
+        try:
+            from demo import runtime  # scripts/demo/, on sys.path via scripts/deadlock.py
+        except ImportError as e:
+            raise StandInError(f"scripts/demo/ (the Lambda Runtime API of `make demo`) cannot be imported: {e}") from None
 
         outer = self
 
