@@ -27,8 +27,8 @@ export interface ClientAppStackProps extends StackProps {
  *
  * Every us-east-1 value arrives through Custom::CrossRegionParam, read at deploy
  * time. This stack references no other stack's resources, so CDK creates no
- * export, no cdk-exports-* stack and no ExportsReader, and a new edge version
- * never blocks a deploy.
+ * export and no Custom::CrossRegionExportReader (nor a writer in EdgeStack),
+ * and a new edge version never blocks a deploy.
  */
 export class ClientAppStack extends Stack {
   constructor(scope: Construct, id: string, props: ClientAppStackProps) {

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -9,6 +9,12 @@ export interface EdgeStackProps extends StackProps {
   readonly functionName: string;
   /** Where viewers without a session are sent (Lambda@Edge has no env vars). */
   readonly loginUrl: string;
+  /**
+   * Optional marker written into the function's code. Changing it changes the
+   * code, so CDK publishes a new version: the "edge code change" of the
+   * deadlock reproduction (`make deadlock`).
+   */
+  readonly codeRevision?: string;
 }
 
 /**
@@ -19,6 +25,9 @@ export interface EdgeStackProps extends StackProps {
  * `ParameterName` over `FunctionName`.
  */
 export class EdgeStack extends Stack {
+  /** The published version CloudFront runs (a new one for every code change). */
+  public readonly version: lambda.IVersion;
+
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     super(scope, id, props);
 
@@ -38,15 +47,21 @@ export class EdgeStack extends Stack {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.X86_64,
       handler: 'index.handler',
-      code: lambda.Code.fromInline(viewerRequestSource(props.loginUrl)),
+      code: lambda.Code.fromInline(viewerRequestSource(props.loginUrl, props.codeRevision)),
       memorySize: 128,
       timeout: Duration.seconds(5),
       role,
+      // Keep every published version when a newer one replaces it: CloudFront
+      // still runs (and replicates) the old one until the distribution has
+      // moved, and Lambda refuses to delete a replicated version. With the
+      // default policy each update would try that delete.
+      currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
     });
 
     // currentVersion publishes a new version whenever the code or configuration
     // changes: exactly the value that used to deadlock the export.
     const version = fn.currentVersion;
+    this.version = version;
 
     new ssm.StringParameter(this, 'EdgeVersionArnParameter', {
       parameterName: '/myapp/edge-version-arn',
@@ -58,8 +73,10 @@ export class EdgeStack extends Stack {
   }
 }
 
-function viewerRequestSource(loginUrl: string): string {
+function viewerRequestSource(loginUrl: string, revision?: string): string {
+  const marker = revision === undefined ? '' : `// revision ${revision}\n`;
   return `'use strict';
+${marker}
 // Passes requests that carry a session cookie, redirects the others to the login
 // page. A real app verifies the Cognito token here (e.g. with cognito-at-edge).
 const LOGIN_URL = ${JSON.stringify(loginUrl)};

@@ -1,0 +1,383 @@
+#!/usr/bin/env python3
+"""`make deadlock`: the story's export deadlock and the way out, offline.
+
+Part 1 synthesizes the story's stacks (examples/cdk/bin/deadlock.ts, one CDK
+Stage per step) and runs aws-cdk-lib's own Custom::CrossRegionExportWriter and
+Custom::CrossRegionExportReader handlers, from two pinned aws-cdk-lib versions,
+on the requests CloudFormation sends for the first deploy and for an edge code
+change, against moto's SSM in both regions. What is printed for a handler is
+what it threw or what moto holds after it ran.
+
+Part 2 follows docs/migrating.md step by step from the stuck state, with CDK's
+handlers for the writer/reader and this project's provider binary for
+Custom::CrossRegionParam, asserting every step, until the producer deploys
+freely and three edge updates reach the distribution through the provider.
+
+Usage:
+  scripts/deadlock.py [--check] [--moto-url URL] [--provider-bin PATH]
+
+--check prints one line per assertion group and exits non-zero on the first
+failed assertion (used by tests/deadlock.rs). Without --moto-url a moto server
+is started on a free loopback port (and stopped at exit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts" / "deadlock"))
+sys.path.insert(1, str(ROOT / "scripts"))  # scripts/demo/: the Lambda Runtime API of `make demo`
+
+from standin import (  # noqa: E402
+    STRONG_REF_TAG,
+    Aws,
+    CdkHandlers,
+    CloudFormation,
+    Provider,
+    StandInError,
+)
+
+OLD_CDK = "2.255.0"  # has the in-use check (so do 2.256.0 and 2.257.0; 2.258.0 dropped it)
+NEW_CDK = "2.276.0"
+TOOLS = ROOT / ".tools" / "deadlock"
+PINS = ROOT / "scripts" / "deadlock"
+EXAMPLE = ROOT / "examples" / "cdk"
+SYNTH_OUT = TOOLS / "cdk.out"
+CONSUMER, PRODUCER = "ClientAppStack", "EdgeStack"
+FUNCTION = "AuthFunction"
+TAG = STRONG_REF_TAG + CONSUMER
+
+
+class CheckFailed(Exception):
+    pass
+
+
+class Out:
+    def __init__(self, quiet: bool, heads: bool = True):
+        self.quiet = quiet
+        self.heads = heads
+        self.checks = 0
+
+    def say(self, text: str = "") -> None:
+        if not self.quiet:
+            print(text, flush=True)
+
+    def head(self, text: str) -> None:
+        if not self.heads:
+            return
+        if self.quiet:
+            print(f"== {text}", flush=True)
+        else:
+            print(f"\n=== {text}", flush=True)
+
+    def check(self, cond: bool, what: str) -> None:
+        self.checks += 1
+        if not cond:
+            raise CheckFailed(what)
+        self.say(f"  ok: {what}")
+
+    def calls(self, stack) -> None:
+        for c in stack.calls:
+            mark = " " if c.ok else "!"
+            first, *rest = c.detail.rstrip().split("\n")
+            self.say(f"  {mark} [{c.phase}] {c.logical} ({c.type}) {c.request}: {first}")
+            for line in rest:
+                self.say(f"        | {line}")
+
+
+# ------------------------------------------------------------------ setup
+
+
+def npm_env() -> dict:
+    env = dict(os.environ)
+    env.update(
+        npm_config_update_notifier="false",
+        npm_config_fund="false",
+        npm_config_audit="false",
+        CDK_DISABLE_VERSION_CHECK="1",
+        CDK_DISABLE_CLI_TELEMETRY="true",
+        NO_UPDATE_NOTIFIER="1",
+    )
+    return env
+
+
+def install(out: Out) -> None:
+    """Each pinned aws-cdk-lib into .tools/deadlock/cdk-<version> from scripts/deadlock/cdk-<version>'s lock.
+
+    `npm install` with the committed lock rather than `npm ci`: npm 11's ci
+    rejects aws-cdk-lib 2.255.0's lock over a bundled dependency (jsonschema)
+    that the tarball itself carries.
+    """
+    for version in (OLD_CDK, NEW_CDK):
+        pins = PINS / f"cdk-{version}"
+        dest = TOOLS / f"cdk-{version}"
+        stamp = dest / ".installed-lock"
+        lock = (pins / "package-lock.json").read_text()
+        if stamp.exists() and stamp.read_text() == lock and (dest / "node_modules" / "aws-cdk-lib").is_dir():
+            continue
+        out.say(f"installing aws-cdk-lib {version} into {dest.relative_to(ROOT)}")
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copy(pins / "package.json", dest / "package.json")
+        shutil.copy(pins / "package-lock.json", dest / "package-lock.json")
+        subprocess.run(
+            ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=dest, check=True, env=npm_env(), stdout=subprocess.DEVNULL,
+        )
+        stamp.write_text(lock)
+
+
+def example_installed(out: Out) -> None:
+    marker = EXAMPLE / "node_modules" / ".package-lock.json"
+    if not marker.exists() or (EXAMPLE / "package-lock.json").stat().st_mtime > marker.stat().st_mtime:
+        out.say("installing examples/cdk (npm ci)")
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=EXAMPLE, check=True, env=npm_env())
+
+
+def synth(out: Out) -> dict[str, dict[str, dict]]:
+    """`cdk synth` of bin/deadlock.ts with examples/cdk's aws-cdk-lib; {step: {stack: template}}."""
+    shutil.rmtree(SYNTH_OUT, ignore_errors=True)
+    version = json.loads((EXAMPLE / "node_modules" / "aws-cdk-lib" / "package.json").read_text())["version"]
+    out.say(f"cdk synth examples/cdk/bin/deadlock.ts (aws-cdk-lib {version}) -> {SYNTH_OUT.relative_to(ROOT)}")
+    proc = subprocess.run(
+        [
+            "npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices",
+            "--app", "npx ts-node --prefer-ts-exts bin/deadlock.ts", "-o", str(SYNTH_OUT),
+        ],
+        cwd=EXAMPLE, capture_output=True, text=True, env=npm_env(),
+    )
+    if proc.returncode != 0:
+        raise StandInError(f"cdk synth failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    steps: dict[str, dict[str, dict]] = {}
+    for assembly in sorted(SYNTH_OUT.glob("assembly-*")):
+        manifest = json.loads((assembly / "manifest.json").read_text())
+        step = assembly.name.removeprefix("assembly-")
+        for art in manifest["artifacts"].values():
+            if art["type"] != "aws:cloudformation:stack":
+                continue
+            props = art["properties"]
+            name = props.get("stackName")
+            steps.setdefault(step, {})[name] = json.loads((assembly / props["templateFile"]).read_text())
+    return steps
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_moto() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    moto = ROOT / ".venv" / "bin" / "moto_server"
+    proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1)
+            return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise StandInError("moto did not start")
+
+
+def writer(stack):
+    return stack.resource_of_type("Custom::CrossRegionExportWriter")
+
+
+def short(name: str) -> str:
+    return name if len(name) < 60 else name[:48] + "…" + name[-10:]
+
+
+def show_exports(out: Out, aws: Aws, title: str) -> dict:
+    ex = aws.exports("ap-northeast-1", CONSUMER)
+    out.say(f"  {title}: SSM ap-northeast-1 {'(none)' if not ex else ''}")
+    for name, v in sorted(ex.items()):
+        out.say(f"    {short(name)} = {v['value']}  tags={v['tags'] or '-'}")
+    return ex
+
+
+# ------------------------------------------------------------------ part 1
+
+
+def stuck_state(out: Out, aws: Aws, cfn: CloudFormation, steps: dict) -> tuple:
+    """First deploy of both stacks with strong references; returns (edge, app, v1 arn)."""
+    aws.forget(CONSUMER, FUNCTION, ["ap-northeast-1"])
+    edge = cfn.stack(PRODUCER, "us-east-1")
+    app = cfn.stack(CONSUMER, "ap-northeast-1")
+    out.say(f"  deploy {PRODUCER} (first deploy, edge code revision 1)")
+    st = edge.deploy(steps["Stuck1"][PRODUCER])
+    out.calls(edge)
+    out.check(st == "CREATE_COMPLETE", f"{PRODUCER} CREATE_COMPLETE (got {st})")
+    out.say(f"  deploy {CONSUMER} (first deploy)")
+    st = app.deploy(steps["Stuck1"][CONSUMER])
+    out.calls(app)
+    out.check(st == "CREATE_COMPLETE", f"{CONSUMER} CREATE_COMPLETE (got {st})")
+    ex = show_exports(out, aws, "after the first deploy")
+    v1 = app.resources["Distribution830FAC52"].data["EdgeLambdaArn"] if "Distribution830FAC52" in app.resources else app.resource_of_type("AWS::CloudFront::Distribution")[1].data["EdgeLambdaArn"]
+    out.check(len(ex) == 1 and list(ex.values())[0]["value"] == v1, f"the writer put the version ARN {v1} under /cdk/exports/{CONSUMER}/ in ap-northeast-1")
+    out.check(list(ex.values())[0]["tags"] == [TAG], f"the reader tagged it {TAG}")
+    return edge, app, v1
+
+
+def part1(out: Out, aws: Aws, steps: dict, version: str, provider=None) -> tuple:
+    cdk = CdkHandlers(version, TOOLS / f"cdk-{version}", aws.endpoint, PINS / "run-handler.js")
+    cfn = CloudFormation(aws, cdk, provider)
+    out.head(f"aws-cdk-lib {version}: CDK's own writer and reader ({cdk.handler_path('Custom::CrossRegionExportWriter').relative_to(ROOT)})")
+    edge, app, v1 = stuck_state(out, aws, cfn, steps)
+    before = aws.exports("ap-northeast-1", CONSUMER)
+    out.say(f"  deploy {PRODUCER} with an edge code change (revision 2): a new version, so a new export name")
+    st = edge.deploy(steps["Stuck2"][PRODUCER])
+    out.calls(edge)
+    w = [c for c in edge.calls if c.type == "Custom::CrossRegionExportWriter"]
+    after = show_exports(out, aws, "after the producer's deploy")
+    if version == OLD_CDK:
+        out.check(not w[0].ok and "Exports cannot be updated" in w[0].detail and "in use by stack(s) ClientAppStack" in w[0].detail,
+                  "the writer's Update threw 'Exports cannot be updated: ... is in use by stack(s) ClientAppStack'")
+        out.check(len(w) >= 2 and not w[1].ok and w[1].phase == "rollback", "the rollback Update (old properties back) threw the same check")
+        out.check(st == "UPDATE_ROLLBACK_FAILED", f"{PRODUCER} ends UPDATE_ROLLBACK_FAILED (got {st})")
+        out.check(after == before, "SSM unchanged: the old parameter stays, tagged")
+        # the same check on a changed value under an unchanged name
+        name, res = writer(edge)
+        changed = json.loads(json.dumps(res.props))
+        key = next(iter(changed["WriterProps"]["exports"]))
+        changed["WriterProps"]["exports"][key] = res.props["WriterProps"]["exports"][key].rsplit(":", 1)[0] + ":99"
+        ev = edge._event("Update", name, res.type, changed, res.props, res.physical)
+        o = cdk.run(res.type, ev)
+        out.say("  a changed value under an unchanged name (one Update request, straight to the handler): it threw")
+        for line in (o.error or "").split("\n"):
+            out.say(f"        | {line}")
+        out.check(not o.ok and (o.error or "").startswith("Some exports have changed!"), "the writer refuses a changed value: 'Some exports have changed!'")
+    else:
+        out.check(w[0].ok, "the writer's Update succeeded: no check")
+        gone = sorted(set(before) - set(after))
+        new = sorted(set(after) - set(before))
+        out.say(f"  the writer deleted {[short(g) for g in gone]} although it carried {before[gone[0]]['tags'] if gone else '-'}")
+        out.check(len(gone) == 1 and before[gone[0]]["tags"] == [TAG], f"it deleted the old parameter while tagged {TAG}")
+        out.check(len(new) == 1 and after[new[0]]["value"] != v1, "it wrote the new version ARN under the new name")
+        out.check(st == "UPDATE_COMPLETE", f"{PRODUCER} UPDATE_COMPLETE (got {st})")
+        res = app.resource_of_type("Custom::CrossRegionExportReader")[1]
+        old_ref = next(iter(res.props["ReaderProps"]["imports"]))
+        try:
+            aws.ssm_value("ap-northeast-1", old_ref)
+            present = True
+        except Exception:
+            present = False
+        out.check(not present, f"{CONSUMER} still references {short(old_ref)}, which no longer exists")
+        out.say(f"  deploy {CONSUMER} (revision 2)")
+        st = app.deploy(steps["Stuck2"][CONSUMER])
+        out.calls(app)
+        out.check(st == "UPDATE_COMPLETE", f"{CONSUMER} UPDATE_COMPLETE: it moves to the new version (got {st})")
+    return cfn, edge, app, v1
+
+
+# ------------------------------------------------------------------ part 2
+
+
+def part2(out: Out, aws: Aws, steps: dict, binary: str) -> None:
+    with Provider(binary, aws.endpoint) as provider:
+        out.head(f"the migration (docs/migrating.md), aws-cdk-lib {OLD_CDK} handlers, this project's provider")
+        out.say(f"  the stuck state again, as above: first deploy, then the edge change refused (aws-cdk-lib {OLD_CDK})")
+        again = Out(quiet=True, heads=False)
+        cfn, edge, app, v1 = part1(again, aws, steps, OLD_CDK, provider)
+        out.checks += again.checks
+        wname, _ = writer(edge)
+        out.say(f"  stuck: {PRODUCER} {edge.status}. Step 0: aws cloudformation continue-update-rollback --stack-name {PRODUCER} --resources-to-skip {wname}")
+        st = edge.continue_update_rollback([wname])
+        out.calls(edge)
+        out.check(st == "UPDATE_ROLLBACK_COMPLETE", f"{PRODUCER} UPDATE_ROLLBACK_COMPLETE (got {st})")
+        ex = aws.exports("ap-northeast-1", CONSUMER)
+        out.check(len(ex) == 1 and list(ex.values())[0]["value"] == v1, f"the export still holds {v1}; revert the edge change locally")
+        lam = aws.client("lambda", "us-east-1")
+        versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=FUNCTION)["Versions"] if v["Version"] != "$LATEST"]
+        in_use = v1.rsplit(":", 1)[1]
+        out.say(f"  published versions of {FUNCTION}: {versions}; in use: {in_use}")
+        out.check(max(int(v) for v in versions) > int(in_use), "the newest published version is not the one in use (the failed update's version was retained): pin Qualifier")
+
+        out.say("  Step 1: the provider is deployed in ap-northeast-1 (here: the binary behind a local Lambda Runtime API)")
+        out.say(f"  Step 2: {CONSUMER} reads the version with Custom::CrossRegionParam, Qualifier {in_use}; deploy only {CONSUMER}")
+        switch = steps["Switch"][CONSUMER]
+        q = switch["Resources"]["EdgeAuth"]["Properties"].get("Qualifier")
+        out.check(q == in_use, f"the synthesized Qualifier ({q}) is the version in use ({in_use}) (cdk -c pinnedEdgeVersion=...)")
+        st = app.deploy(switch)
+        out.calls(app)
+        out.check(st == "UPDATE_COMPLETE", f"{CONSUMER} UPDATE_COMPLETE (got {st})")
+        dist = app.resource_of_type("AWS::CloudFront::Distribution")[1]
+        out.check(dist.data["EdgeLambdaArn"] == v1, f"the distribution still runs {v1}")
+        out.check(app.resource_of_type("Custom::CrossRegionExportReader") is None, "the ExportsReader is gone from the consumer")
+        ex = show_exports(out, aws, "after step 2")
+        out.check(len(ex) == 1 and all(not v["tags"] for v in ex.values()), "the reader's Delete removed the tag; the parameter itself stays")
+
+        out.say(f"  Step 3: check no strong-ref tag is left, then deploy {PRODUCER} (its synthesized template has no ExportsWriter)")
+        out.check(all(not v["tags"] for v in aws.exports("ap-northeast-1", CONSUMER).values()), "no aws-cdk:strong-ref tag on /cdk/exports/ClientAppStack/*")
+        st = edge.deploy(steps["Switch"][PRODUCER])
+        out.calls(edge)
+        out.check(st == "UPDATE_COMPLETE", f"{PRODUCER} UPDATE_COMPLETE (got {st})")
+        out.check(writer(edge) is None and not aws.exports("ap-northeast-1", CONSUMER), "the writer's Delete removed its parameters")
+
+        out.say("  Step 4: deploy as usual: producer first, then the consumer (Qualifier removed, new Refresh)")
+        arns = []
+        for step in ("Edge2", "Edge3", "Edge4"):
+            st = edge.deploy(steps[step][PRODUCER])
+            out.calls(edge)
+            out.check(st == "UPDATE_COMPLETE", f"{step}: {PRODUCER} UPDATE_COMPLETE (got {st})")
+            published = [r.physical for k, r in edge.resources.items() if r.type == "AWS::Lambda::Version" and k in steps[step][PRODUCER]["Resources"]]
+            st = app.deploy(steps[step][CONSUMER])
+            out.calls(app)
+            out.check(st == "UPDATE_COMPLETE", f"{step}: {CONSUMER} UPDATE_COMPLETE (got {st})")
+            got = app.resources["EdgeAuth"].data["VersionArn"]
+            dist = app.resource_of_type("AWS::CloudFront::Distribution")[1]
+            out.check(got == published[0] and dist.data["EdgeLambdaArn"] == got, f"{step}: the provider delivered {got}, the producer's new version, and the distribution runs it")
+            arns.append(got)
+        out.check(len(set(arns)) == 3 and v1 not in arns, f"three distinct edge version ARNs: {arns}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="quiet: assertions only")
+    ap.add_argument("--moto-url", default=os.environ.get("CRP_TEST_MOTO_URL"))
+    ap.add_argument("--provider-bin", default=str(ROOT / "target" / "debug" / "cross-region-param"))
+    args = ap.parse_args()
+    out = Out(args.check)
+    moto = None
+    try:
+        if not Path(args.provider_bin).exists():
+            raise StandInError(f"provider binary {args.provider_bin} not found: cargo build first")
+        install(out)
+        example_installed(out)
+        steps = synth(out)
+        url = args.moto_url
+        if not url:
+            moto, url = start_moto()
+        aws = Aws(url)
+        part1(out, aws, steps, OLD_CDK)
+        part1(out, aws, steps, NEW_CDK)
+        part2(out, aws, steps, args.provider_bin)
+        out.head(f"all {out.checks} checks passed")
+        return 0
+    except CheckFailed as e:
+        print(f"CHECK FAILED: {e}", file=sys.stderr)
+        return 1
+    except StandInError as e:
+        print(f"deadlock: {e}", file=sys.stderr)
+        return 2
+    finally:
+        if moto is not None:
+            moto.terminate()
+            moto.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
