@@ -21,6 +21,7 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use sha2::{Digest, Sha256};
 
+use crate::net::SdkHttpClient;
 use crate::properties::RoleSpec;
 use crate::resolve::{AwsCallError, FailureKind, Progress};
 
@@ -86,6 +87,7 @@ impl AwsClients {
     /// policy.
     pub async fn load() -> Self {
         let config = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(SdkHttpClient::shared())
             .retry_config(retry_config())
             .timeout_config(timeout_config())
             .load()
@@ -93,8 +95,16 @@ impl AwsClients {
         Self::from_config(config)
     }
 
-    /// Wraps an already loaded configuration (tests, the dry-run CLI).
+    /// Wraps an already loaded configuration (tests, the dry-run CLI). A
+    /// configuration without an HTTP client gets the provider's own.
     pub fn from_config(base: SdkConfig) -> Self {
+        let base = if base.http_client().is_some() {
+            base
+        } else {
+            base.to_builder()
+                .http_client(SdkHttpClient::shared())
+                .build()
+        };
         Self {
             base,
             regional: Mutex::new(HashMap::new()),

@@ -14,12 +14,14 @@
 //! - [`physical_id`]: deterministic ids that change exactly when values change.
 //! - [`config`]: the provider's allow-lists, from the environment.
 //! - [`aws`]: one shared SDK configuration and per-region clients, built once.
+//! - [`net`]: the one HTTP/TLS stack every outbound call uses.
 //! - [`telemetry`]: structured logging setup.
 
 #![warn(missing_docs)]
 
 pub mod aws;
 pub mod config;
+pub mod net;
 pub mod physical_id;
 pub mod properties;
 pub mod protocol;
