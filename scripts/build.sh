@@ -13,6 +13,7 @@ rustup target add aarch64-unknown-linux-gnu >/dev/null
 export PATH="$PWD/.venv-build/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target-lambda}"
 
-cargo lambda build --release --arm64 --output-format zip --bin cross-region-param
+# --no-default-features: the Lambda does not need the `cli` feature (clap, for `crp`).
+cargo lambda build --release --arm64 --output-format zip --no-default-features --bin cross-region-param
 zip="$CARGO_TARGET_DIR/lambda/cross-region-param/bootstrap.zip"
 echo "built $zip ($(stat -c %s "$zip") bytes)"
