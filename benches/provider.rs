@@ -164,13 +164,28 @@ async fn main() {
     )
     .await;
 
-    let binary = env!("CARGO_BIN_EXE_cross-region-param");
+    let binary = std::env::var("BENCH_OURS_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_cross-region-param").to_owned());
+    let binary = binary.as_str();
     let ours = Program {
         label: "ours",
         program: binary.to_owned(),
         args: vec![],
         env: lambda_env(&[("CRP_RESPONSE_URL_HOSTS", "127.0.0.1")]),
     };
+    // Profiling: `BENCH_WRAP="strace -f -c -o FILE"` runs one cold invocation
+    // of our binary (or BENCH_OURS_BIN) under that command, and stops.
+    if let Ok(wrap) = std::env::var("BENCH_WRAP") {
+        let mut words = wrap.split_whitespace().map(str::to_owned);
+        let program = Program {
+            program: words.next().unwrap_or_default(),
+            args: words.chain([binary.to_owned()]).collect(),
+            ..ours
+        };
+        let run = lambda_api::run(&program, vec![event()]).await;
+        println!("{run:?}");
+        return;
+    }
     let cdk = cdk_dir.as_ref().map(|dir| Program {
         label: "CDK",
         program: node.clone(),

@@ -43,7 +43,13 @@ for _ in $(seq 1 100); do
   .venv/bin/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null && break
   sleep 0.2
 done
+# What is measured is the Lambda binary exactly as it ships: release profile,
+# no `cli` feature. The harness itself is built in the dev profile, which it
+# shares with `make test` (a release build of it would compile the whole SDK a
+# second time, with the dev-dependencies' features).
 echo "rustc: $(rustc -V)"
+cargo build --locked --release --no-default-features --bin cross-region-param
 CRP_TEST_MOTO_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
   AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-  cargo bench --locked --bench provider
+  BENCH_OURS_BIN="$PWD/target/release/cross-region-param" \
+  cargo bench --locked --profile dev --bench provider
