@@ -87,7 +87,11 @@ fn lambda_env(extra: &[(&str, &str)]) -> Vec<(String, String)> {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     env
 }
 
@@ -104,7 +108,8 @@ impl Side {
     fn add(&mut self, cold: &Run, warm: &Run) {
         self.cold.push(ms(cold.cold));
         self.cpu.push(ms(cold.cpu));
-        self.warm.push(median(warm.warm.iter().copied().map(ms).collect()));
+        self.warm
+            .push(median(warm.warm.iter().copied().map(ms).collect()));
         self.rss_mb
             .push(cold.max_rss_kb.max(warm.max_rss_kb) as f64 / 1024.0);
     }
@@ -247,7 +252,10 @@ async fn main() {
         }
     };
     let mut table = String::new();
-    let _ = writeln!(table, "| median of {pairs} | ours | CDK's reader | CDK / ours |");
+    let _ = writeln!(
+        table,
+        "| median of {pairs} | ours | CDK's reader | CDK / ours |"
+    );
     let _ = writeln!(table, "|---|---:|---:|---:|");
     let _ = writeln!(
         table,
@@ -294,10 +302,17 @@ async fn main() {
 
     let cases = scale::all().await;
     let mut scale_table = String::new();
-    let _ = writeln!(scale_table, "\n| scale case | AWS calls made | API minimum | result | wall (ms) |");
+    let _ = writeln!(
+        scale_table,
+        "\n| scale case | AWS calls made | API minimum | result | wall (ms) |"
+    );
     let _ = writeln!(scale_table, "|---|---|---:|---|---:|");
     for case in &cases {
-        let calls: Vec<String> = case.calls.iter().map(|(op, n)| format!("{n} {op}")).collect();
+        let calls: Vec<String> = case
+            .calls
+            .iter()
+            .map(|(op, n)| format!("{n} {op}"))
+            .collect();
         let _ = writeln!(
             scale_table,
             "| {} | {} = **{}** | {} | {} | {:.0} |",

@@ -16,7 +16,11 @@ pub struct Panel {
 const OURS: RGBColor = RGBColor(0xd9, 0x5f, 0x02);
 const CDK: RGBColor = RGBColor(0x75, 0x70, 0xb3);
 
-pub fn write(path: &Path, subtitle: &str, panels: &[Panel]) -> Result<(), Box<dyn std::error::Error>> {
+pub fn write(
+    path: &Path,
+    subtitle: &str,
+    panels: &[Panel],
+) -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::new(path, (960, 360)).into_drawing_area();
     root.fill(&WHITE)?;
     let (top, body) = root.split_vertically(48);
@@ -49,7 +53,10 @@ pub fn write(path: &Path, subtitle: &str, panels: &[Panel]) -> Result<(), Box<dy
                 _ => String::new(),
             })
             .draw()?;
-        for (i, (value, color)) in [(panel.ours, OURS), (panel.cdk, CDK)].into_iter().enumerate() {
+        for (i, (value, color)) in [(panel.ours, OURS), (panel.cdk, CDK)]
+            .into_iter()
+            .enumerate()
+        {
             let i = i as u32;
             chart.draw_series(std::iter::once(Rectangle::new(
                 [

@@ -80,7 +80,10 @@ pub async fn run(program: &Program, events: Vec<Value>) -> Result<Run, String> {
         .args(&program.args)
         .env_clear()
         .envs(program.env.iter().map(|(k, v)| (k, v)))
-        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{runtime_port}"))
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("127.0.0.1:{runtime_port}"),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -97,7 +100,10 @@ pub async fn run(program: &Program, events: Vec<Value>) -> Result<Run, String> {
                 break true;
             }
         }
-        if tokio::time::timeout_at(limit.into(), notified).await.is_err() {
+        if tokio::time::timeout_at(limit.into(), notified)
+            .await
+            .is_err()
+        {
             break false;
         }
     };

@@ -80,7 +80,11 @@ impl HttpConnector for CountingConnector {
 fn operation(request: &HttpRequest) -> String {
     if let Some(target) = request.headers().get("x-amz-target") {
         let (service, op) = target.split_once('.').unwrap_or(("?", target));
-        let service = if service.contains("SSM") { "ssm" } else { service };
+        let service = if service.contains("SSM") {
+            "ssm"
+        } else {
+            service
+        };
         return format!("{service}:{op}");
     }
     let path = request.uri().split('?').next().unwrap_or_default();
@@ -235,7 +239,10 @@ impl FakeLambda {
                         let all: Vec<String> = std::iter::once("$LATEST".to_owned())
                             .chain((1..=versions).map(|v| v.to_string()))
                             .collect();
-                        let from: usize = query.get("Marker").and_then(|m| m.parse().ok()).unwrap_or(0);
+                        let from: usize = query
+                            .get("Marker")
+                            .and_then(|m| m.parse().ok())
+                            .unwrap_or(0);
                         let max: usize = query
                             .get("MaxItems")
                             .and_then(|m| m.parse().ok())
