@@ -201,9 +201,10 @@ pub async fn all() -> Vec<Case> {
             "FunctionName, 1,000 versions".to_owned(),
             &lambda.url(),
             json!({"Region": "us-east-1", "FunctionName": "bench-fn"}),
-            // 20 pages of 50, then the chosen version's configuration (the
-            // list leaves out State, which must be Active).
-            21,
+            // 1,000 versions and $LATEST, which the list includes: 21 pages
+            // of 50; then the chosen version's configuration (the list leaves
+            // out State, which must be Active).
+            22,
         )
         .await,
     );
