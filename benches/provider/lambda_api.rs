@@ -32,7 +32,7 @@ pub struct Run {
     pub warm: Vec<Duration>,
     /// User + system CPU of the whole process, every thread.
     pub cpu: Duration,
-    /// Peak resident set, kB.
+    /// Peak resident set (`VmHWM`), kB.
     pub max_rss_kb: u64,
 }
 
@@ -143,9 +143,20 @@ fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Seen> {
     shared.0.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// SIGKILL, then reap with `wait4`, which reports the process's CPU over all
-/// its threads and its peak RSS.
+/// Reads the peak RSS (`VmHWM`), then SIGKILLs and reaps with `wait4`, which
+/// reports the process's CPU over all its threads. (`wait4`'s own peak RSS is
+/// not used: it counts the forked child before `exec`, i.e. this harness.)
 fn stop(pid: libc::pid_t) -> (Duration, u64) {
+    let hwm = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .unwrap_or(0);
     let mut status = 0;
     // SAFETY: plain syscalls on our own child; `usage` is written by wait4.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -154,10 +165,7 @@ fn stop(pid: libc::pid_t) -> (Duration, u64) {
         libc::wait4(pid, &mut status, 0, &mut usage);
     }
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    (
-        tv(usage.ru_utime) + tv(usage.ru_stime),
-        usage.ru_maxrss as u64,
-    )
+    (tv(usage.ru_utime) + tv(usage.ru_stime), hwm)
 }
 
 async fn serve_runtime(listener: TcpListener, shared: Shared) {
