@@ -1,148 +1,371 @@
-//! Speed and memory figures against a local moto: warm request latency through
-//! the provider (in process), and the real binary's cold start and peak RSS
-//! under a Lambda Runtime API emulator. Prints figures; asserts nothing.
+//! `make bench`: the release binary beside aws-cdk-lib's own
+//! `Custom::CrossRegionStringParameterReader` handler (under node), both
+//! started the way Lambda starts a function, on the same event against the
+//! same moto, alternating, pair by pair; then scale figures (AWS calls made
+//! beside the API minimum). Prints tables, writes them to
+//! target/bench/results.md and the chart to docs/benchmarks.svg. Asserts
+//! nothing about time.
 //!
-//! Run with `make bench`, which starts moto and sets `CRP_TEST_MOTO_URL`.
+//! Run with `make bench` (scripts/bench.sh starts moto, installs CDK's handler
+//! into .tools/bench-cdk and sets the variables read here).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::process::Stdio;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+#[path = "provider/chart.rs"]
+mod chart;
+#[path = "provider/lambda_api.rs"]
+mod lambda_api;
+#[path = "provider/scale.rs"]
+mod scale;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use aws_sdk_ssm::types::ParameterType;
-use cross_region_param::Deadline;
-use serde_json::{Map, Value, json};
-use support::http::{Receiver, eventually, runtime_api};
-use support::*;
+use lambda_api::{Program, Run};
+use serde_json::{Value, json};
+use support::{moto_url, put_param};
 
-const ROUNDS: usize = 40;
+/// Warm invocations after the cold one, in the warm run of each sample.
+const WARM: usize = 5;
+const PARAMETER: &str = "/bench/edge-function-arn";
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
-async fn warm_latency(label: &str, props: Value) {
-    let provider = moto_provider(test_config(&[])).await;
-    let receiver = Receiver::start().await;
-    let mut samples = Vec::with_capacity(ROUNDS);
-    for _ in 0..ROUNDS + 3 {
-        let event = create_event(&receiver.url(), props.clone());
-        let start = Instant::now();
-        let handled = provider
-            .handle(event, Deadline::after(Duration::from_secs(30)))
-            .await;
-        samples.push(start.elapsed().as_secs_f64() * 1000.0);
-        assert!(handled.is_ok());
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
     }
-    // The first calls build clients and connections; report warm figures.
-    let mut warm: Vec<f64> = samples.split_off(3);
-    warm.sort_by(f64::total_cmp);
-    let mean = warm.iter().sum::<f64>() / warm.len() as f64;
-    println!(
-        "warm  {label:<38} first {:>6.1} ms | p50 {:>6.1} ms | p95 {:>6.1} ms | mean {:>6.1} ms (n={ROUNDS})",
-        samples[0],
-        percentile(&warm, 0.5),
-        percentile(&warm, 0.95),
-        mean
-    );
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
-async fn binary_figures(props: Value) {
-    let receiver = Receiver::start().await;
-    let deadline = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-        + 600_000;
-    let events: Vec<(Value, u64)> = (0..=ROUNDS)
-        .map(|_| (create_event(&receiver.url(), props.clone()), deadline))
-        .collect();
-    let (port, reports) = runtime_api(events).await;
-    let start = Instant::now();
-    let mut child = lambda_process(env!("CARGO_BIN_EXE_cross-region-param"), port)
-        .env("AWS_LAMBDA_LOG_LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id().unwrap();
-    eventually(Duration::from_secs(30), || {
-        !reports.lock().unwrap().is_empty()
+fn event() -> Value {
+    // Only properties both handlers accept: CDK's reader takes Region and
+    // ParameterName (and returns the value as FunctionArn).
+    json!({
+        "RequestType": "Create",
+        "ServiceToken": "arn:aws:lambda:ap-northeast-1:123456789012:function:bench",
+        "ResponseURL": "set per run",
+        "StackId": "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/BenchStack/4f1d2e00-0000-4000-8000-000000000001",
+        "RequestId": "bench-request",
+        "LogicalResourceId": "EdgeArn",
+        "ResourceType": "Custom::CrossRegionStringParameterReader",
+        "ResourceProperties": {
+            "ServiceToken": "arn:aws:lambda:ap-northeast-1:123456789012:function:bench",
+            "Region": "us-east-1",
+            "ParameterName": PARAMETER,
+        },
     })
-    .await;
-    let first = start.elapsed();
-    let rest_start = Instant::now();
-    eventually(Duration::from_secs(120), || {
-        reports.lock().unwrap().len() > ROUNDS
-    })
-    .await;
-    let rest = rest_start.elapsed();
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_owned())
-            .unwrap_or_else(|| "?".into())
-    };
-    child.kill().await.unwrap();
-    let size = std::fs::metadata(env!("CARGO_BIN_EXE_cross-region-param"))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    println!(
-        "binary start to first answer {:>6.1} ms | {ROUNDS} warm invocations {:>6.1} ms each | peak RSS {} kB | binary {:.1} MB",
-        first.as_secs_f64() * 1000.0,
-        rest.as_secs_f64() * 1000.0 / ROUNDS as f64,
-        field("VmHWM:"),
-        size as f64 / 1_048_576.0
+}
+
+/// What Lambda gives every function process, pointed at moto.
+fn lambda_env(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = [
+        ("PATH", std::env::var("PATH").unwrap_or_default()),
+        ("AWS_LAMBDA_FUNCTION_NAME", "bench".into()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512".into()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench".into()),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "local".into()),
+        ("AWS_ENDPOINT_URL", moto_url()),
+        ("AWS_REGION", "ap-northeast-1".into()),
+        ("AWS_DEFAULT_REGION", "ap-northeast-1".into()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
-    assert_eq!(receiver.requests().len(), ROUNDS + 1);
+    env
+}
+
+/// Medians of one side over every sample.
+#[derive(Default)]
+struct Side {
+    cold: Vec<f64>,
+    cpu: Vec<f64>,
+    warm: Vec<f64>,
+    rss_cold_mb: Vec<f64>,
+    rss_mb: Vec<f64>,
+}
+
+impl Side {
+    fn add(&mut self, cold: &Run, warm: &Run) {
+        self.cold.push(ms(cold.cold));
+        self.cpu.push(ms(cold.cpu));
+        self.warm
+            .push(median(warm.warm.iter().copied().map(ms).collect()));
+        self.rss_cold_mb.push(cold.max_rss_kb as f64 / 1024.0);
+        self.rss_mb.push(warm.max_rss_kb as f64 / 1024.0);
+    }
+}
+
+async fn sample(program: &Program) -> (Run, Run) {
+    let cold = lambda_api::run(program, vec![event()])
+        .await
+        .unwrap_or_else(|e| panic!("cold run failed: {e}"));
+    let warm = lambda_api::run(program, vec![event(); WARM + 1])
+        .await
+        .unwrap_or_else(|e| panic!("warm run failed: {e}"));
+    (cold, warm)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores available, {}", std::env::consts::ARCH)
+}
+
+fn command_output(program: &str, arg: &str) -> String {
+    std::process::Command::new(program)
+        .arg(arg)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "?".into())
 }
 
 #[tokio::main]
 async fn main() {
-    let prefix = unique("/crp-bench");
-    let mut thirty = Map::new();
-    for i in 0..30 {
-        let name = format!("{prefix}/p{i:02}");
-        put_param(
-            "us-east-1",
-            &name,
-            &format!("value-{i}"),
-            ParameterType::String,
-        )
-        .await;
-        thirty.insert(format!("K{i:02}"), json!(name));
-    }
-    let ten: Map<String, Value> = thirty
-        .iter()
-        .take(10)
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let one = json!({"Region": "us-east-1", "ParameterName": format!("{prefix}/p00")});
+    let pairs: usize = std::env::var("BENCH_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12)
+        .max(1);
+    let node = std::env::var("BENCH_NODE").unwrap_or_else(|_| "node".into());
+    let cdk_dir = std::env::var("BENCH_CDK_HANDLER").ok();
+    let out_dir = PathBuf::from("target/bench");
+    let chart_path = PathBuf::from(
+        std::env::var("BENCH_CHART").unwrap_or_else(|_| "docs/benchmarks.svg".into()),
+    );
+    put_param(
+        "us-east-1",
+        PARAMETER,
+        "arn:aws:lambda:us-east-1:123456789012:function:edge:7",
+        ParameterType::String,
+    )
+    .await;
 
-    println!(
-        "moto at {} (latency is dominated by moto, a single-threaded Python server)",
+    let binary = std::env::var("BENCH_OURS_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_cross-region-param").to_owned());
+    let binary = binary.as_str();
+    let ours = Program {
+        label: "ours",
+        program: binary.to_owned(),
+        args: vec![],
+        env: lambda_env(&[("CRP_RESPONSE_URL_HOSTS", "127.0.0.1")]),
+    };
+    // Profiling: `BENCH_WRAP="strace -f -c -o FILE"` runs one cold invocation
+    // of our binary (or BENCH_OURS_BIN) under that command, and stops.
+    if let Ok(wrap) = std::env::var("BENCH_WRAP") {
+        let mut words = wrap.split_whitespace().map(str::to_owned);
+        let program = Program {
+            program: words.next().unwrap_or_default(),
+            args: words.chain([binary.to_owned()]).collect(),
+            ..ours
+        };
+        let run = lambda_api::run(&program, vec![event()]).await;
+        println!("{run:?}");
+        return;
+    }
+    let cdk = cdk_dir.as_ref().map(|dir| Program {
+        label: "CDK",
+        program: node.clone(),
+        args: vec!["benches/cdk/driver.js".into(), dir.clone()],
+        env: lambda_env(&[]),
+    });
+
+    let mut report = String::new();
+    let node_version = command_output(&node, "--version");
+    let _ = writeln!(report, "machine: {}", machine());
+    let _ = writeln!(
+        report,
+        "ours: {binary} ({:.2} MB); CDK: aws-cdk-lib 2.276.0 reader on node {node_version}; moto at {}",
+        std::fs::metadata(binary).map_or(0.0, |m| m.len() as f64 / 1_048_576.0),
         moto_url()
     );
-    warm_latency("ParameterName (1 call)", one.clone()).await;
-    warm_latency(
-        "Parameters x10 (1 call)",
-        json!({"Region": "us-east-1", "Parameters": ten}),
-    )
-    .await;
-    warm_latency(
-        "Parameters x30 (3 concurrent calls)",
-        json!({"Region": "us-east-1", "Parameters": thirty}),
-    )
-    .await;
-    warm_latency(
-        "ParametersPath x30 (3 pages)",
-        json!({"Region": "us-east-1", "ParametersPath": prefix}),
-    )
-    .await;
-    warm_latency("Delete (no AWS call)", json!({"Region": "us-east-1"})).await;
-    binary_figures(one).await;
+    let _ = writeln!(
+        report,
+        "{pairs} pairs, alternating which side goes first; each sample is a cold process (1 invocation) and a warm one (1 + {WARM})\n"
+    );
+    print!("{report}");
+
+    let mut a = Side::default();
+    let mut b = Side::default();
+    let mut ratios = Vec::new();
+    for i in 0..pairs {
+        let (ours_run, cdk_run) = match &cdk {
+            Some(cdk) if i % 2 == 1 => {
+                let c = sample(cdk).await;
+                (sample(&ours).await, Some(c))
+            }
+            Some(cdk) => {
+                let o = sample(&ours).await;
+                (o, Some(sample(cdk).await))
+            }
+            None => (sample(&ours).await, None),
+        };
+        a.add(&ours_run.0, &ours_run.1);
+        if let Some((cold, warm)) = &cdk_run {
+            b.add(cold, warm);
+            ratios.push(ms(cold.cold) / ms(ours_run.0.cold));
+        }
+        eprint!(".");
+    }
+    eprintln!();
+
+    let cdk_cell = |v: &Vec<f64>, digits: usize| {
+        if v.is_empty() {
+            "n/a".to_owned()
+        } else {
+            format!("{:.*}", digits, median(v.clone()))
+        }
+    };
+    let ratio = |x: &Vec<f64>, y: &Vec<f64>| {
+        if y.is_empty() {
+            "n/a".to_owned()
+        } else {
+            format!("{:.1}x", median(y.clone()) / median(x.clone()))
+        }
+    };
+    let mut table = String::new();
+    let _ = writeln!(
+        table,
+        "| median of {pairs} | ours | CDK's reader | CDK / ours |"
+    );
+    let _ = writeln!(table, "|---|---:|---:|---:|");
+    let _ = writeln!(
+        table,
+        "| cold: process start to response PUT received (ms) | {:.1} | {} | **{}** (pairwise) |",
+        median(a.cold.clone()),
+        cdk_cell(&b.cold, 1),
+        if ratios.is_empty() {
+            "n/a".to_owned()
+        } else {
+            format!("{:.1}x", median(ratios.clone()))
+        }
+    );
+    let _ = writeln!(
+        table,
+        "| CPU per cold invocation, user + sys (ms) | {:.1} | {} | {} |",
+        median(a.cpu.clone()),
+        cdk_cell(&b.cpu, 1),
+        ratio(&a.cpu, &b.cpu)
+    );
+    let _ = writeln!(
+        table,
+        "| warm invocation: event handed out to PUT received (ms) | {:.2} | {} | {} |",
+        median(a.warm.clone()),
+        cdk_cell(&b.warm, 2),
+        ratio(&a.warm, &b.warm)
+    );
+    let _ = writeln!(
+        table,
+        "| peak RSS, cold process (MB) | {:.1} | {} | {} |",
+        median(a.rss_cold_mb.clone()),
+        cdk_cell(&b.rss_cold_mb, 1),
+        ratio(&a.rss_cold_mb, &b.rss_cold_mb)
+    );
+    let _ = writeln!(
+        table,
+        "| peak RSS after 1 + {WARM} invocations (MB) | {:.1} | {} | {} |",
+        median(a.rss_mb.clone()),
+        cdk_cell(&b.rss_mb, 1),
+        ratio(&a.rss_mb, &b.rss_mb)
+    );
+    let _ = writeln!(
+        table,
+        "\ncold wall, ours: min {:.1} / max {:.1} ms; CPU, ours: min {:.1} / max {:.1} ms",
+        a.cold.iter().copied().fold(f64::INFINITY, f64::min),
+        a.cold.iter().copied().fold(0.0, f64::max),
+        a.cpu.iter().copied().fold(f64::INFINITY, f64::min),
+        a.cpu.iter().copied().fold(0.0, f64::max),
+    );
+    print!("{table}");
+    report.push_str(&table);
+
+    let cases = scale::all().await;
+    let mut scale_table = String::new();
+    let _ = writeln!(
+        scale_table,
+        "\n| scale case | AWS calls made | API minimum | result | wall (ms) |"
+    );
+    let _ = writeln!(scale_table, "|---|---|---:|---|---:|");
+    for case in &cases {
+        let calls: Vec<String> = case
+            .calls
+            .iter()
+            .map(|(op, n)| format!("{n} {op}"))
+            .collect();
+        let _ = writeln!(
+            scale_table,
+            "| {} | {} = **{}** | {} | {} | {:.0} |",
+            case.label,
+            calls.join(" + "),
+            case.total(),
+            case.minimum,
+            case.status,
+            ms(case.wall)
+        );
+    }
+    print!("{scale_table}");
+    report.push_str(&scale_table);
+
+    let _ = std::fs::create_dir_all(&out_dir);
+    let results = out_dir.join("results.md");
+    if let Err(e) = std::fs::write(&results, &report) {
+        eprintln!("could not write {}: {e}", results.display());
+    }
+    if !b.cold.is_empty() {
+        let panels = [
+            chart::Panel {
+                title: "cold invocation, wall",
+                unit: "ms",
+                ours: median(a.cold.clone()),
+                cdk: median(b.cold.clone()),
+            },
+            chart::Panel {
+                title: "CPU per cold invocation",
+                unit: "ms",
+                ours: median(a.cpu.clone()),
+                cdk: median(b.cpu.clone()),
+            },
+            chart::Panel {
+                title: "peak RSS, cold process",
+                unit: "MB",
+                ours: median(a.rss_cold_mb.clone()),
+                cdk: median(b.rss_cold_mb.clone()),
+            },
+        ];
+        let subtitle = format!("{pairs} pairs, moto on loopback");
+        match chart::write(&chart_path, &subtitle, &panels) {
+            Ok(()) => println!("\nchart: {}", chart_path.display()),
+            Err(e) => eprintln!("could not write {}: {e}", chart_path.display()),
+        }
+    }
+    println!("tables: {}", results.display());
 }

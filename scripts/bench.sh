@@ -1,9 +1,39 @@
 #!/usr/bin/env bash
-# Prints speed and memory figures (`make bench`): starts moto like the tests do,
-# then runs the release-profile benchmark in benches/provider.rs.
+# `make bench`: the release binary beside aws-cdk-lib's own
+# Custom::CrossRegionStringParameterReader handler, on the same moto, plus
+# scale figures (benches/provider.rs). Installs the pinned CDK handler
+# (benches/cdk/package-lock.json) into .tools/bench-cdk, never committed;
+# starts moto on a free loopback port and stops it however the run ends.
+#
+#   BENCH_PAIRS=20 make bench      # more pairs (default 12)
+#   BENCH_CDK=0 make bench         # ours only, no node/npm needed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+
+if [ "${BENCH_CDK:-1}" != 0 ]; then
+  command -v node >/dev/null && command -v npm >/dev/null || {
+    echo "bench: node and npm are needed for CDK's side (or run with BENCH_CDK=0)" >&2
+    exit 1
+  }
+  dest=.tools/bench-cdk
+  want=$(sha256sum benches/cdk/package-lock.json | cut -d' ' -f1)
+  if [ "$(cat "$dest/.lock.sha" 2>/dev/null)" != "$want" ] || [ ! -d "$dest/node_modules/aws-cdk-lib" ]; then
+    echo "bench: installing aws-cdk-lib 2.276.0's handler into $dest (benches/cdk/package-lock.json)"
+    mkdir -p "$dest"
+    cp benches/cdk/package.json benches/cdk/package-lock.json "$dest/"
+    (cd "$dest" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$dest/.lock.sha"
+  fi
+  # Laid out as CDK's CustomResourceProvider deploys it: the entry point as
+  # __entrypoint__.js beside the reader's index.js.
+  dist="$dest/node_modules/aws-cdk-lib/custom-resource-handlers/dist"
+  mkdir -p "$dest/handler"
+  cp "$dist/core/nodejs-entrypoint-handler/index.js" "$dest/handler/__entrypoint__.js"
+  cp "$dist/aws-cloudfront/edge-function/index.js" "$dest/handler/index.js"
+  export BENCH_CDK_HANDLER="$PWD/$dest/handler"
+fi
+
 port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p target
 .venv/bin/moto_server -H 127.0.0.1 -p "$port" >target/moto-bench.log 2>&1 &
@@ -13,4 +43,13 @@ for _ in $(seq 1 100); do
   .venv/bin/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null && break
   sleep 0.2
 done
-CRP_TEST_MOTO_URL="http://127.0.0.1:$port" cargo bench --bench provider
+# What is measured is the Lambda binary exactly as it ships: release profile,
+# no `cli` feature. The harness itself is built in the dev profile, which it
+# shares with `make test` (a release build of it would compile the whole SDK a
+# second time, with the dev-dependencies' features).
+echo "rustc: $(rustc -V)"
+cargo build --locked --release --no-default-features --bin cross-region-param
+CRP_TEST_MOTO_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+  AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
+  BENCH_OURS_BIN="$PWD/target/release/cross-region-param" \
+  cargo bench --locked --profile dev --bench provider

@@ -20,7 +20,9 @@ fi
 rustup target add aarch64-unknown-linux-gnu >/dev/null
 export PATH="$PWD/.venv-build/bin:$PATH"
 
-cargo lambda build --release --arm64 --output-format zip --bin cross-region-param
+# --no-default-features: the Lambda does not need the `cli` feature (clap and
+# the YAML reader, for `crp`).
+cargo lambda build --release --arm64 --output-format zip --no-default-features --bin cross-region-param
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 zip="$target_dir/lambda/cross-region-param/bootstrap.zip"
 echo "built $zip ($(stat -c %s "$zip") bytes)"

@@ -1,10 +1,10 @@
 //! AWS client setup: one shared `SdkConfig`, one set of clients per region,
 //! and one per assumed role.
 //!
-//! Clients are built the first time a region (or a region and role) is asked
-//! for and then reused by every later invocation of the warm Lambda, so
-//! connection pools, TLS sessions and assumed-role credentials survive between
-//! requests. Tests build this from an `SdkConfig` that points at a local moto
+//! The SDK configuration is loaded, and clients are built, the first time a
+//! region (or a region and role) is asked for, and then reused by every later
+//! invocation of the warm Lambda, so connection pools, TLS sessions and
+//! assumed-role credentials survive between requests. Tests build this from an `SdkConfig` that points at a local moto
 //! server.
 
 use std::collections::HashMap;
@@ -20,8 +20,10 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
 
 use crate::aws_error::{AwsCallError, FailureKind};
+use crate::net::SdkHttpClient;
 use crate::progress::Progress;
 
 /// The clients a resolver may use, all bound to one region (and identity).
@@ -70,9 +72,14 @@ pub struct RoleToAssume {
 }
 
 /// The process-wide client cache.
+///
+/// Nothing is loaded up front: the SDK configuration is read from the
+/// environment when the first client is asked for, and each region's clients
+/// when that region is first read, so a Delete or a request that fails
+/// validation costs no SDK work at all.
 #[derive(Debug)]
 pub struct AwsClients {
-    base: SdkConfig,
+    base: OnceCell<SdkConfig>,
     regional: Mutex<HashMap<String, Arc<RegionClients>>>,
     assumed: Mutex<HashMap<RoleKey, Arc<RegionClients>>>,
 }
@@ -91,40 +98,65 @@ struct RoleKey {
 }
 
 impl AwsClients {
-    /// Loads the SDK configuration from the environment (credentials, and
-    /// `AWS_ENDPOINT_URL` for local runs) with the provider's retry and timeout
-    /// policy.
+    /// Clients whose SDK configuration is loaded from the environment
+    /// (credentials, and `AWS_ENDPOINT_URL` for local runs) with the
+    /// provider's retry and timeout policy, on first use.
     pub async fn load() -> Self {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(retry_config())
-            .timeout_config(timeout_config())
-            .load()
-            .await;
-        Self::from_config(config)
-    }
-
-    /// Wraps an already loaded configuration (tests, the dry-run CLI).
-    pub fn from_config(base: SdkConfig) -> Self {
         Self {
-            base,
+            base: OnceCell::new(),
             regional: Mutex::new(HashMap::new()),
             assumed: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The shared configuration every client derives from.
-    pub fn sdk_config(&self) -> &SdkConfig {
-        &self.base
+    /// Wraps an already loaded configuration (tests, the dry-run CLI). A
+    /// configuration without an HTTP client gets the provider's own.
+    pub fn from_config(base: SdkConfig) -> Self {
+        let base = if base.http_client().is_some() {
+            base
+        } else {
+            base.to_builder()
+                .http_client(SdkHttpClient::shared())
+                .build()
+        };
+        Self {
+            base: OnceCell::new_with(Some(base)),
+            regional: Mutex::new(HashMap::new()),
+            assumed: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The shared configuration every client derives from, loaded on first use.
+    pub async fn sdk_config(&self) -> &SdkConfig {
+        self.base
+            .get_or_init(|| async {
+                aws_config::defaults(BehaviorVersion::latest())
+                    .http_client(SdkHttpClient::shared())
+                    .retry_config(retry_config())
+                    .timeout_config(timeout_config())
+                    .load()
+                    .await
+            })
+            .await
     }
 
     /// The clients for `region`, built on first use and reused afterwards.
-    pub fn region(&self, region: &str) -> Arc<RegionClients> {
-        let mut cache = self.regional.lock().unwrap_or_else(PoisonError::into_inner);
+    pub async fn region(&self, region: &str) -> Arc<RegionClients> {
+        if let Some(found) = self.regional_cache().get(region) {
+            return Arc::clone(found);
+        }
+        let built = Arc::new(RegionClients::new(self.sdk_config().await, region));
+        // A concurrent request may have built the same entry meanwhile; keep
+        // the first.
         Arc::clone(
-            cache
+            self.regional_cache()
                 .entry(region.to_owned())
-                .or_insert_with(|| Arc::new(RegionClients::new(&self.base, region))),
+                .or_insert(built),
         )
+    }
+
+    fn regional_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<RegionClients>>> {
+        self.regional.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The clients for `region` acting as `role`, under `session_name`.
@@ -154,7 +186,7 @@ impl AwsClients {
         }
 
         let provider = AssumedRole {
-            sts: self.region(region).sts.clone(),
+            sts: self.region(region).await.sts.clone(),
             region: region.to_owned(),
             role_arn: role.arn.clone(),
             external_id: role.external_id.clone(),
@@ -177,7 +209,8 @@ impl AwsClients {
         // One identity cache shared by every client of this role, so the five
         // service clients do not each assume the role on their own.
         let config = self
-            .base
+            .sdk_config()
+            .await
             .to_builder()
             .region(Region::new(region.to_owned()))
             .credentials_provider(SharedCredentialsProvider::new(provider))
@@ -407,16 +440,16 @@ pub fn timeout_config() -> TimeoutConfig {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_region_is_built_once_and_reused() {
+    #[tokio::test]
+    async fn a_region_is_built_once_and_reused() {
         let clients = AwsClients::from_config(
             SdkConfig::builder()
                 .behavior_version(BehaviorVersion::latest())
                 .build(),
         );
-        let a = clients.region("us-east-1");
-        let b = clients.region("us-east-1");
-        let c = clients.region("ap-northeast-1");
+        let a = clients.region("us-east-1").await;
+        let b = clients.region("us-east-1").await;
+        let c = clients.region("ap-northeast-1").await;
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &c));
         assert_eq!(c.region, "ap-northeast-1");

@@ -19,6 +19,8 @@
 //!   `aws_error` (SDK errors into Reasons), `progress` (what a request waits
 //!   on), `input` (reading properties), `reason` (how Reasons list and quote),
 //!   `config` (the provider's allow-lists).
+//! - `net`: the one HTTP/TLS stack every outbound call (AWS and the response
+//!   PUT) goes through.
 //! - [`telemetry`]: structured logging setup.
 //!
 //! Everything but `protocol` and `telemetry` is private; the items below are
@@ -30,6 +32,7 @@ mod aws;
 mod aws_error;
 mod config;
 mod input;
+mod net;
 mod physical_id;
 mod progress;
 mod properties;
@@ -47,6 +50,7 @@ pub use aws::{
 pub use aws_error::{AwsCallError, FailureKind};
 pub use config::{Config, ConfigError};
 pub use input::PropertyProblem;
+pub use net::SdkHttpClient;
 pub use physical_id::{CREATE_FAILED, physical_id};
 pub use progress::{Progress, Step};
 pub use properties::{PropertiesError, ResourceProperties, known_properties};

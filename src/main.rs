@@ -9,7 +9,9 @@ use cross_region_param::protocol::{ResponseSender, RetryPolicy, invocation};
 use cross_region_param::{Config, Provider, Resolver, telemetry};
 use lambda_runtime::Error;
 
-#[tokio::main]
+// One thread: a custom resource handles one event at a time, and its AWS
+// calls are I/O, so worker threads would only add start-up work and memory.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env_or_refusing();

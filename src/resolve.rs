@@ -170,7 +170,7 @@ impl Resolver {
         progress: &Progress,
     ) -> Result<Arc<RegionClients>, ResolveError> {
         match &props.role {
-            None => Ok(self.clients.region(&props.region)),
+            None => Ok(self.clients.region(&props.region).await),
             Some(role) => {
                 let session =
                     crate::aws::session_name(&requester.stack_id, &requester.logical_resource_id);

@@ -30,7 +30,7 @@ struct Moto {
 impl Moto {
     async fn new() -> Self {
         let aws = Arc::new(AwsClients::from_config(sdk_config().await));
-        let clients = aws.region(REGION);
+        let clients = aws.region(REGION).await;
         Self { aws, clients }
     }
 

@@ -157,7 +157,8 @@ pub struct ResponseSender {
 impl ResponseSender {
     /// A sender with this retry policy.
     pub fn new(policy: RetryPolicy) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
+        let http = crate::net::reqwest_builder()
+            .unwrap_or_else(|_| reqwest::Client::builder())
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;

@@ -28,6 +28,7 @@ pub fn moto_url() -> String {
 /// An SDK configuration that talks to `endpoint` with dummy credentials.
 pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(cross_region_param::SdkHttpClient::shared())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(aws_credential_types::Credentials::new(

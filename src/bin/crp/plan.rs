@@ -140,7 +140,11 @@ async fn plan(args: &PlanArgs) -> Result<ExitCode, PlanError> {
     let clients = Arc::new(AwsClients::load().await);
     let defaults = TemplateDefaults {
         stack_name: args.stack_name.clone(),
-        region: clients.sdk_config().region().map(|r| r.as_ref().to_owned()),
+        region: clients
+            .sdk_config()
+            .await
+            .region()
+            .map(|r| r.as_ref().to_owned()),
     };
     let mut stacks = Vec::new();
     for path in &args.paths {

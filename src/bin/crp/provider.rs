@@ -84,7 +84,7 @@ pub async fn answer(provider: &Local, request: &Request, deadline: Deadline) -> 
 /// from its environment with `lambda:GetFunctionConfiguration`. An invalid
 /// value is kept as the refusal the deployed provider answers with.
 pub async fn deployed_config(clients: &AwsClients, function: &str) -> Result<Config, SetupError> {
-    let mut builder = aws_sdk_lambda::config::Builder::from(clients.sdk_config());
+    let mut builder = aws_sdk_lambda::config::Builder::from(clients.sdk_config().await);
     // A full ARN says where the function lives; a name uses the caller's region.
     if let Some(region) = function
         .strip_prefix("arn:")
