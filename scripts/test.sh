@@ -27,6 +27,10 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 
 # Lib, binaries and integration tests; the benchmark only runs under `make bench`
 # (clippy --all-targets in CI still compiles it).
+# The binaries as `cargo run` and `make demo` build them (without the
+# dev-dependencies' test features), so neither recompiles the AWS SDK after
+# this command.
+cargo build --locked --bins
 cargo test --locked
 # Supply-chain policy (deny.toml): banned crates, licenses, sources. Advisories
 # need the network: `cargo deny check advisories` runs on connected machines.
