@@ -20,9 +20,10 @@ fi
 rustup target add aarch64-unknown-linux-gnu >/dev/null
 export PATH="$PWD/.venv-build/bin:$PATH"
 
-# --no-default-features: the Lambda does not need the `cli` feature (clap and
-# the YAML reader, for `crp`).
-cargo lambda build --release --arm64 --output-format zip --no-default-features --bin cross-region-param
+# The same flags as `sam build` (which cannot pass feature flags), so either
+# reuses the other's build. The default `cli` feature compiles clap and the YAML
+# reader for `crp`; the Lambda binary does not link them.
+cargo lambda build --release --arm64 --output-format zip --bin cross-region-param
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 zip="$target_dir/lambda/cross-region-param/bootstrap.zip"
 echo "built $zip ($(stat -c %s "$zip") bytes)"
