@@ -1,4 +1,4 @@
-//! Issue 13's protocol findings, each shown the way it was found: answers
+//! The protocol's hardening findings, each shown the way it was found: answers
 //! cannot be diverted by redirects, nothing secret reaches the logs at trace,
 //! events serde_json refuses are still answered, huge echoed fields still give
 //! a body that fits, a panic anywhere still gives one answer, and a malformed
@@ -15,9 +15,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_ssm::types::ParameterType;
 use cross_region_param::{Deadline, ProviderError, SendError};
-use faults::{FakeSsm, Scripted, SsmMode, Step, capture_logs, runtime_api_raw};
+use faults::{FakeSsm, Scripted, SsmMode, Step, capture_logs};
 use serde_json::{Value, json};
-use support::http::{closed_port, eventually};
+use support::http::{closed_port, eventually, runtime_api_raw};
 use support::*;
 use tokio::io::AsyncReadExt;
 use tracing_subscriber::layer::{Context, SubscriberExt};

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::support::http::{Recorded, Reports, read_request, write_response};
+use crate::support::http::{Recorded, read_request, write_response};
 
 /// What the receiver does with one PUT.
 #[derive(Debug, Clone)]
@@ -223,61 +223,6 @@ fn get_parameters(req: &Recorded) -> String {
         })
         .collect();
     json!({"Parameters": parameters, "InvalidParameters": []}).to_string()
-}
-
-/// A Runtime API serving raw invocation bodies (bytes that need not be JSON
-/// or even UTF-8); `next` blocks once they run out.
-pub async fn runtime_api_raw(events: Vec<(Vec<u8>, u64)>) -> (u16, Reports) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let queue = Arc::new(Mutex::new(
-        events
-            .into_iter()
-            .enumerate()
-            .map(|(i, (e, d))| (format!("inv-{i}"), e, d))
-            .collect::<VecDeque<_>>(),
-    ));
-    let reports: Reports = Arc::default();
-    let rep = Arc::clone(&reports);
-    tokio::spawn(async move {
-        let mut parked = Vec::new();
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let Some(req) = read_request(&mut stream).await else {
-                continue;
-            };
-            if req.path.ends_with("/invocation/next") {
-                let next = queue.lock().unwrap().pop_front();
-                match next {
-                    Some((id, event, deadline)) => {
-                        let headers = [
-                            ("lambda-runtime-aws-request-id", id),
-                            ("lambda-runtime-deadline-ms", deadline.to_string()),
-                            (
-                                "lambda-runtime-invoked-function-arn",
-                                "arn:aws:lambda:ap-northeast-1:123456789012:function:crp"
-                                    .to_owned(),
-                            ),
-                            ("content-type", "application/json".to_owned()),
-                        ];
-                        write_response(&mut stream, 200, &headers, &event).await;
-                    }
-                    None => parked.push(stream),
-                }
-            } else {
-                let parts: Vec<&str> = req.path.split('/').collect();
-                let id = parts
-                    .iter()
-                    .rev()
-                    .nth(1)
-                    .map(|s| (*s).to_owned())
-                    .unwrap_or_default();
-                let kind = parts.last().map(|s| (*s).to_owned()).unwrap_or_default();
-                rep.lock().unwrap().push((id, kind));
-                write_response(&mut stream, 202, &[], b"{}").await;
-            }
-        }
-    });
-    (port, reports)
 }
 
 /// Logs written by a test-local subscriber, as text.

@@ -228,6 +228,18 @@ pub type Reports = Arc<Mutex<Vec<(String, String)>>>;
 
 /// Serves `events` through the Runtime API; `next` blocks once they run out.
 pub async fn runtime_api(events: Vec<(serde_json::Value, u64)>) -> (u16, Reports) {
+    runtime_api_raw(
+        events
+            .into_iter()
+            .map(|(e, d)| (e.to_string().into_bytes(), d))
+            .collect(),
+    )
+    .await
+}
+
+/// Serves raw invocation bodies (bytes that need not be JSON, or even UTF-8)
+/// through the Runtime API; `next` blocks once they run out.
+pub async fn runtime_api_raw(events: Vec<(Vec<u8>, u64)>) -> (u16, Reports) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let queue = Arc::new(Mutex::new(
@@ -263,8 +275,7 @@ pub async fn runtime_api(events: Vec<(serde_json::Value, u64)>) -> (u16, Reports
                             ),
                             ("content-type", "application/json".to_owned()),
                         ];
-                        write_response(&mut stream, 200, &headers, event.to_string().as_bytes())
-                            .await;
+                        write_response(&mut stream, 200, &headers, &event).await;
                     }
                     // Out of work: hold the connection, as Lambda does.
                     None => parked.push(stream),
