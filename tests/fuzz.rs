@@ -179,7 +179,12 @@ fn mutated_sample_events_never_panic_the_parser() {
         .unwrap();
     // The seeds themselves read cleanly.
     for seed in &seeds {
-        assert!(Request::from_bytes(seed).unwrap().malformed.is_none());
+        let malformed = Request::from_bytes(seed).unwrap().malformed;
+        assert!(
+            malformed.is_none(),
+            "{malformed:?}: {}",
+            String::from_utf8_lossy(seed)
+        );
     }
     println!(
         "fuzz: {} mutated events parsed, no panic",

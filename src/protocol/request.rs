@@ -329,11 +329,10 @@ fn salvage(event: &Value, mut problems: Vec<String>) -> Result<Request, Unanswer
         .get("PhysicalResourceId")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    if matches!(
-        request_type,
-        Some(RequestType::Update | RequestType::Delete)
-    ) && physical_resource_id.is_none()
-    {
+    // An Update must name the resource it changes. A Delete without one (a
+    // Create whose answer never arrived) is still a Delete: it succeeds, and
+    // is answered with the failed-Create marker.
+    if request_type == Some(RequestType::Update) && physical_resource_id.is_none() {
         problems.push(format!(
             "PhysicalResourceId is {}",
             describe(event.get("PhysicalResourceId"))
