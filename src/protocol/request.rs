@@ -280,40 +280,8 @@ fn from_typed(req: CloudFormationCustomResourceRequest) -> Option<Request> {
 }
 
 fn salvage(event: &Value, mut problems: Vec<String>) -> Result<Request, UnanswerableRequest> {
-    let Some(response_url) = event
-        .get("ResponseURL")
-        .and_then(Value::as_str)
-        .filter(|u| !u.is_empty())
-        .map(str::to_owned)
-    else {
-        let what = if !event.is_object() {
-            "the event is not a JSON object".to_owned()
-        } else if let Some(unreadable) = problems.iter().find(|p| p.starts_with("ResponseURL ")) {
-            unreadable.clone()
-        } else {
-            format!("ResponseURL is {}", describe(event.get("ResponseURL")))
-        };
-        return Err(UnanswerableRequest::NoResponseUrl(what));
-    };
-
-    let request_type = match event.get("RequestType") {
-        Some(Value::String(t)) => match t.as_str() {
-            "Create" => Some(RequestType::Create),
-            "Update" => Some(RequestType::Update),
-            "Delete" => Some(RequestType::Delete),
-            other => {
-                problems.push(format!(
-                    "RequestType '{}' is not Create, Update or Delete",
-                    super::response::truncate(other, 64)
-                ));
-                None
-            }
-        },
-        other => {
-            problems.push(format!("RequestType is {}", describe(other)));
-            None
-        }
-    };
+    let response_url = salvage_response_url(event, &problems)?;
+    let request_type = salvage_request_type(event, &mut problems);
     let mut required = |key: &str| match event.get(key) {
         Some(Value::String(s)) => s.clone(),
         other => {
@@ -359,7 +327,77 @@ fn salvage(event: &Value, mut problems: Vec<String>) -> Result<Request, Unanswer
     {
         problems.push(format!("ServiceToken is {}", describe(Some(token))));
     }
-    // A field already named as unreadable is not also "missing".
+    drop_missing_where_unreadable(&mut problems);
+    // The typed parse wants a PhysicalResourceId on every Delete; a Delete
+    // that follows a Create whose answer never arrived has none, and is
+    // well-formed all the same.
+    let id_less_delete =
+        request_type == Some(RequestType::Delete) && physical_resource_id.is_none();
+    let malformed = match (problems.is_empty(), id_less_delete) {
+        (true, true) => None,
+        // Every field looks right, yet the typed parse failed: say so plainly.
+        (true, false) => Some(
+            "malformed request: a field has the wrong type (every field but the properties must be a string)"
+                .to_owned(),
+        ),
+        (false, _) => Some(format!("malformed request: {}", problems.join(", "))),
+    };
+    Ok(Request {
+        request_type,
+        request_id,
+        stack_id,
+        logical_resource_id,
+        response_url,
+        physical_resource_id,
+        properties,
+        old_properties,
+        malformed,
+    })
+}
+
+/// The ResponseURL, or why there is none to answer at.
+fn salvage_response_url(event: &Value, problems: &[String]) -> Result<String, UnanswerableRequest> {
+    if let Some(url) = event
+        .get("ResponseURL")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+    {
+        return Ok(url.to_owned());
+    }
+    let what = if !event.is_object() {
+        "the event is not a JSON object".to_owned()
+    } else if let Some(unreadable) = problems.iter().find(|p| p.starts_with("ResponseURL ")) {
+        unreadable.clone()
+    } else {
+        format!("ResponseURL is {}", describe(event.get("ResponseURL")))
+    };
+    Err(UnanswerableRequest::NoResponseUrl(what))
+}
+
+/// The request type, or `None` with the problem noted.
+fn salvage_request_type(event: &Value, problems: &mut Vec<String>) -> Option<RequestType> {
+    match event.get("RequestType") {
+        Some(Value::String(t)) => match t.as_str() {
+            "Create" => Some(RequestType::Create),
+            "Update" => Some(RequestType::Update),
+            "Delete" => Some(RequestType::Delete),
+            other => {
+                problems.push(format!(
+                    "RequestType '{}' is not Create, Update or Delete",
+                    super::response::truncate(other, 64)
+                ));
+                None
+            }
+        },
+        other => {
+            problems.push(format!("RequestType is {}", describe(other)));
+            None
+        }
+    }
+}
+
+/// A field already named as unreadable is not also "missing".
+fn drop_missing_where_unreadable(problems: &mut Vec<String>) {
     let unreadable: Vec<String> = problems
         .iter()
         .filter_map(|p| {
@@ -373,24 +411,6 @@ fn salvage(event: &Value, mut problems: Vec<String>) -> Result<Request, Unanswer
                 .is_some_and(|rest| rest.starts_with(" is "))
         })
     });
-    if problems.is_empty() {
-        // Every field looks right, yet the typed parse failed: say so plainly.
-        problems.push(
-            "a field has the wrong type (every field but the properties must be a string)"
-                .to_owned(),
-        );
-    }
-    Ok(Request {
-        request_type,
-        request_id,
-        stack_id,
-        logical_resource_id,
-        response_url,
-        physical_resource_id,
-        properties,
-        old_properties,
-        malformed: Some(format!("malformed request: {}", problems.join(", "))),
-    })
 }
 
 /// How a field is not what it should be: missing, or what it is instead.
