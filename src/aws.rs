@@ -9,9 +9,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
+use aws_config::environment::{
+    EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+};
 use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -27,37 +31,105 @@ use crate::net::SdkHttpClient;
 use crate::progress::Progress;
 
 /// The clients a resolver may use, all bound to one region (and identity).
+///
+/// Each service's client is built the first time it is used: building one
+/// parses that SDK crate's endpoint partition table and assembles its runtime
+/// plugins, which at a cold start cost more than the read itself, and most
+/// requests use one service (an SSM read never touches Lambda, IAM or
+/// CloudFormation, and STS only to name the account in an error).
 #[derive(Clone, Debug)]
 pub struct RegionClients {
     /// The region these clients call.
     pub region: String,
     /// SSM Parameter Store.
-    pub ssm: aws_sdk_ssm::Client,
+    pub ssm: LazyClient<aws_sdk_ssm::Client>,
     /// Lambda.
-    pub lambda: aws_sdk_lambda::Client,
+    pub lambda: LazyClient<aws_sdk_lambda::Client>,
     /// CloudFormation (stack outputs).
-    pub cloudformation: aws_sdk_cloudformation::Client,
+    pub cloudformation: LazyClient<aws_sdk_cloudformation::Client>,
     /// IAM (reading an edge function's role trust policy).
-    pub iam: aws_sdk_iam::Client,
+    pub iam: LazyClient<aws_sdk_iam::Client>,
     /// STS (naming the account in error messages).
-    pub sts: aws_sdk_sts::Client,
+    pub sts: LazyClient<aws_sdk_sts::Client>,
 }
 
 impl RegionClients {
-    /// Builds every client for `region` from a shared configuration.
+    /// The clients for `region` from a shared configuration, each built on
+    /// first use.
     pub fn new(config: &SdkConfig, region: &str) -> Self {
-        let config = config
-            .to_builder()
-            .region(Region::new(region.to_owned()))
-            .build();
+        let config = Arc::new(
+            config
+                .to_builder()
+                .region(Region::new(region.to_owned()))
+                .build(),
+        );
         Self {
             region: region.to_owned(),
-            ssm: aws_sdk_ssm::Client::new(&config),
-            lambda: aws_sdk_lambda::Client::new(&config),
-            cloudformation: aws_sdk_cloudformation::Client::new(&config),
-            iam: aws_sdk_iam::Client::new(&config),
-            sts: aws_sdk_sts::Client::new(&config),
+            ssm: LazyClient::new(&config, aws_sdk_ssm::Client::new),
+            lambda: LazyClient::new(&config, aws_sdk_lambda::Client::new),
+            cloudformation: LazyClient::new(&config, aws_sdk_cloudformation::Client::new),
+            iam: LazyClient::new(&config, aws_sdk_iam::Client::new),
+            sts: LazyClient::new(&config, aws_sdk_sts::Client::new),
         }
+    }
+}
+
+/// One service's SDK client, built from its configuration the first time it
+/// is used (dereferenced), then kept.
+#[derive(Clone)]
+pub struct LazyClient<C> {
+    build: Arc<dyn Fn() -> C + Send + Sync>,
+    client: OnceLock<C>,
+}
+
+impl<C> LazyClient<C> {
+    /// A client that `build` makes from `config` when first used.
+    pub fn new(config: &Arc<SdkConfig>, build: fn(&SdkConfig) -> C) -> Self
+    where
+        C: 'static,
+    {
+        let config = Arc::clone(config);
+        Self {
+            build: Arc::new(move || build(&config)),
+            client: OnceLock::new(),
+        }
+    }
+
+    /// The client, built now if it was not yet.
+    pub fn get(&self) -> &C {
+        self.client.get_or_init(|| (self.build)())
+    }
+
+    /// Whether the client has been built.
+    pub fn is_built(&self) -> bool {
+        self.client.get().is_some()
+    }
+}
+
+/// An already built client (tests substitute mocked ones this way).
+impl<C: Clone + Send + Sync + 'static> From<C> for LazyClient<C> {
+    fn from(client: C) -> Self {
+        let spare = client.clone();
+        Self {
+            build: Arc::new(move || spare.clone()),
+            client: OnceLock::from(client),
+        }
+    }
+}
+
+impl<C> Deref for LazyClient<C> {
+    type Target = C;
+
+    fn deref(&self) -> &C {
+        self.get()
+    }
+}
+
+impl<C> fmt::Debug for LazyClient<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LazyClient")
+            .field("built", &self.is_built())
+            .finish()
     }
 }
 
@@ -130,12 +202,23 @@ impl AwsClients {
     pub async fn sdk_config(&self) -> &SdkConfig {
         self.base
             .get_or_init(|| async {
-                aws_config::defaults(BehaviorVersion::latest())
+                let mut loader = aws_config::defaults(BehaviorVersion::latest())
                     .http_client(SdkHttpClient::shared())
                     .retry_config(retry_config())
-                    .timeout_config(timeout_config())
-                    .load()
-                    .await
+                    .timeout_config(timeout_config());
+                // Lambda hands its function the region and the role's
+                // credentials in the environment, where the default chains
+                // would find them first anyway; naming those providers skips
+                // building the rest of each chain (web identity with its own
+                // STS client, ECS, IMDS, SSO), most of the load's CPU.
+                if env_is_set(&["AWS_ACCESS_KEY_ID"]) && env_is_set(&["AWS_SECRET_ACCESS_KEY"]) {
+                    loader =
+                        loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+                }
+                if env_is_set(&["AWS_REGION", "AWS_DEFAULT_REGION"]) {
+                    loader = loader.region(EnvironmentVariableRegionProvider::new());
+                }
+                loader.load().await
             })
             .await
     }
@@ -186,7 +269,7 @@ impl AwsClients {
         }
 
         let provider = AssumedRole {
-            sts: self.region(region).await.sts.clone(),
+            sts: aws_sdk_sts::Client::clone(&self.region(region).await.sts),
             region: region.to_owned(),
             role_arn: role.arn.clone(),
             external_id: role.external_id.clone(),
@@ -419,6 +502,13 @@ fn sanitize(s: &str) -> String {
         .collect()
 }
 
+/// Whether any of `names` is set to something other than blanks.
+fn env_is_set(names: &[&str]) -> bool {
+    names
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()))
+}
+
 /// Standard retries with backoff: throttling and transient faults are retried
 /// by the SDK, and the deadline guard bounds the total.
 pub fn retry_config() -> RetryConfig {
@@ -453,6 +543,47 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &c));
         assert_eq!(c.region, "ap-northeast-1");
+    }
+
+    #[tokio::test]
+    async fn a_service_client_is_built_only_when_used() {
+        let clients = AwsClients::from_config(
+            SdkConfig::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .build(),
+        );
+        let region = clients.region("us-east-1").await;
+        let built = |r: &RegionClients| {
+            [
+                r.ssm.is_built(),
+                r.lambda.is_built(),
+                r.cloudformation.is_built(),
+                r.iam.is_built(),
+                r.sts.is_built(),
+            ]
+        };
+        assert_eq!(built(&region), [false; 5]);
+        let _ = region.ssm.get_parameters();
+        assert_eq!(built(&region), [true, false, false, false, false]);
+        let again = clients.region("us-east-1").await;
+        assert!(
+            again.ssm.is_built(),
+            "the built client is kept for later requests"
+        );
+    }
+
+    #[test]
+    fn a_ready_client_is_used_as_given() {
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .build();
+        let lazy = LazyClient::from(aws_sdk_ssm::Client::new(&config));
+        assert!(lazy.is_built());
+        assert_eq!(
+            lazy.config().region().map(|r| r.as_ref()),
+            Some("eu-west-1")
+        );
     }
 
     fn valid_session_name(name: &str) -> bool {

@@ -44,8 +44,8 @@ pub mod telemetry;
 pub mod testing;
 
 pub use aws::{
-    AssumeRoleError, AwsClients, RegionClients, RoleToAssume, retry_config, session_name,
-    timeout_config,
+    AssumeRoleError, AwsClients, LazyClient, RegionClients, RoleToAssume, retry_config,
+    session_name, timeout_config,
 };
 pub use aws_error::{AwsCallError, FailureKind};
 pub use config::{Config, ConfigError};

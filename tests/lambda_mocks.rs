@@ -34,7 +34,7 @@ fn clients_with(lambda: Client) -> RegionClients {
         )))
         .build();
     let mut clients = RegionClients::new(&config, "us-east-1");
-    clients.lambda = lambda;
+    clients.lambda = lambda.into();
     clients
 }
 

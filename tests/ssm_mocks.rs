@@ -37,8 +37,8 @@ async fn access_denied_names_the_action_and_the_parameter_arn() {
         .endpoint_url("http://127.0.0.1:9")
         .build();
     let mut clients = RegionClients::new(&config, "us-east-1");
-    clients.ssm = ssm_client;
-    clients.sts = sts_client;
+    clients.ssm = ssm_client.into();
+    clients.sts = sts_client.into();
     let err = read_with(&clients, &props, &Progress::default())
         .await
         .unwrap_err()

@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use super::ssm_names::{PATH_MAX, ParameterRef, validate_name};
 use super::{Contribution, Kind, Source, SourceError, account_id};
-use crate::aws::RegionClients;
+use crate::aws::{LazyClient, RegionClients};
 use crate::aws_error::{AwsCallError, FailureKind};
 use crate::config::Config;
 use crate::input::{Reader, kind, too_long};
@@ -291,7 +291,7 @@ impl Source for SsmSource {
 /// Reads every SSM source of `props` from `region`.
 async fn read_parameters(
     ssm: &aws_sdk_ssm::Client,
-    sts: &aws_sdk_sts::Client,
+    sts: &LazyClient<aws_sdk_sts::Client>,
     region: &str,
     props: &SsmSource,
     progress: &Progress,
@@ -386,7 +386,7 @@ impl Taken {
 
 async fn read_path(
     ssm: &aws_sdk_ssm::Client,
-    sts: &aws_sdk_sts::Client,
+    sts: &LazyClient<aws_sdk_sts::Client>,
     region: &str,
     props: &SsmSource,
     path: &str,
@@ -526,7 +526,7 @@ fn is_secure(p: &Parameter) -> bool {
 /// can be learnt.
 async fn name_arns(
     error: SsmError,
-    sts: &aws_sdk_sts::Client,
+    sts: &LazyClient<aws_sdk_sts::Client>,
     region: &str,
     wanted: &BTreeMap<String, &ParameterRef>,
 ) -> SsmError {

@@ -16,7 +16,7 @@ use futures::future::BoxFuture;
 use thiserror::Error;
 
 use super::{Contribution, Kind, Source, SourceError, account_id};
-use crate::aws::RegionClients;
+use crate::aws::{LazyClient, RegionClients};
 use crate::aws_error::AwsCallError;
 use crate::input::{Reader, length_problem, too_long};
 use crate::progress::Progress;
@@ -165,7 +165,7 @@ fn unusable_remedy(status: &str) -> &'static str {
 /// Reads the outputs of `stack_name` in `region`.
 async fn read_outputs(
     cfn: &aws_sdk_cloudformation::Client,
-    sts: &aws_sdk_sts::Client,
+    sts: &LazyClient<aws_sdk_sts::Client>,
     region: &str,
     stack_name: &str,
     progress: &Progress,
@@ -275,7 +275,7 @@ fn is_missing_stack(err: &AwsCallError) -> bool {
         && err.message.contains("does not exist")
 }
 
-async fn not_found(sts: &aws_sdk_sts::Client, stack: &str, region: &str) -> StackError {
+async fn not_found(sts: &LazyClient<aws_sdk_sts::Client>, stack: &str, region: &str) -> StackError {
     StackError::NotFound {
         stack: stack.to_owned(),
         region: region.to_owned(),
