@@ -12,7 +12,6 @@ use std::fmt;
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// What kind of failure an AWS call met.
@@ -179,26 +178,33 @@ where
             let message = e.message().unwrap_or_default().to_owned();
             (kind_of_code(code.as_deref()), code, message)
         }
-        _ if credentials_failure(err) => (
-            FailureKind::Credentials,
-            None,
-            DisplayErrorContext(err).to_string(),
-        ),
+        _ if credentials_failure(err) => (FailureKind::Credentials, None, messages(err)),
         SdkError::TimeoutError(_) => (FailureKind::Timeout, None, String::new()),
         SdkError::DispatchFailure(d) if d.is_timeout() => {
             (FailureKind::Timeout, None, String::new())
         }
-        SdkError::DispatchFailure(d) if d.is_io() => (
-            FailureKind::Unreachable,
-            None,
-            DisplayErrorContext(err).to_string(),
-        ),
-        other => (
-            FailureKind::Other,
-            None,
-            DisplayErrorContext(other).to_string(),
-        ),
+        SdkError::DispatchFailure(d) if d.is_io() => {
+            (FailureKind::Unreachable, None, messages(err))
+        }
+        other => (FailureKind::Other, None, messages(other)),
     }
+}
+
+/// The messages of an error and its sources, joined: what went wrong, in
+/// words. Debug dumps (whole HTTP responses, nested structs) stay out of
+/// Reasons, which have 4 KB to share with everything else.
+fn messages(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        // Some errors repeat their source's message in their own.
+        if !text.is_empty() && !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// Error codes, grouped by what the user should do about them.
@@ -366,5 +372,7 @@ mod tests {
                 .starts_with("could not get credentials for ssm:GetParameters in us-east-1"),
             "{call}"
         );
+        // The messages, not a Debug dump of the SDK's structures.
+        assert!(!call.to_string().contains("DispatchFailure"), "{call}");
     }
 }
