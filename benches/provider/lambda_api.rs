@@ -1,7 +1,7 @@
 //! One Lambda-style run of a function process: a Runtime API that hands out
 //! events and a loopback ResponseURL receiver, both timestamping what they
-//! see, and the process's own accounting (CPU, peak RSS) from `wait4` once it
-//! is stopped.
+//! see, and the process's CPU read twice: when it asks for the event after its
+//! last one (where Lambda freezes it) and from `wait4` once it is killed.
 
 use std::collections::VecDeque;
 use std::process::{Command, Stdio};
@@ -30,8 +30,14 @@ pub struct Run {
     pub cold: Duration,
     /// For each later invocation: event handed out to its PUT received.
     pub warm: Vec<Duration>,
-    /// User + system CPU of the whole process, every thread.
+    /// CPU of every live thread (`/proc/PID/task/*/schedstat`, ns) at the
+    /// moment the process asked for the event after its last one: the work of
+    /// the invocations themselves, as Lambda accounts them before it freezes
+    /// the sandbox.
     pub cpu: Duration,
+    /// User + system CPU from `wait4` after SIGKILL: the above plus whatever
+    /// ran after that request, the kernel's tear-down of the process included.
+    pub cpu_to_exit: Duration,
     /// Peak resident set (`VmHWM`), kB.
     pub max_rss_kb: u64,
 }
@@ -43,6 +49,9 @@ struct Seen {
     posted: usize,
     puts: Vec<(Instant, Value)>,
     parked: Vec<TcpStream>,
+    pid: Option<libc::pid_t>,
+    asked_after_last: bool,
+    cpu_at_next: Option<Duration>,
 }
 
 type Shared = Arc<(Mutex<Seen>, Notify)>;
@@ -90,13 +99,14 @@ pub async fn run(program: &Program, events: Vec<Value>) -> Result<Run, String> {
         .spawn()
         .map_err(|e| format!("{}: {e}", program.program))?;
     let pid = child.id() as libc::pid_t;
+    lock(&shared).pid = Some(pid);
 
     let limit = Instant::now() + Duration::from_secs(60);
     let finished = loop {
         let notified = shared.1.notified();
         {
             let seen = lock(&shared);
-            if seen.posted >= total && seen.puts.len() >= total {
+            if seen.posted >= total && seen.puts.len() >= total && seen.asked_after_last {
                 break true;
             }
         }
@@ -107,7 +117,7 @@ pub async fn run(program: &Program, events: Vec<Value>) -> Result<Run, String> {
             break false;
         }
     };
-    let (cpu, max_rss_kb) = tokio::task::spawn_blocking(move || stop(pid))
+    let (cpu_to_exit, max_rss_kb) = tokio::task::spawn_blocking(move || stop(pid))
         .await
         .map_err(|e| e.to_string())?;
     drop(child);
@@ -115,6 +125,7 @@ pub async fn run(program: &Program, events: Vec<Value>) -> Result<Run, String> {
         task.abort();
     }
     let seen = lock(&shared);
+    let cpu = seen.cpu_at_next.unwrap_or(cpu_to_exit);
     if !finished {
         return Err(format!(
             "{}: {} of {total} invocations answered within 60 s",
@@ -135,6 +146,7 @@ pub async fn run(program: &Program, events: Vec<Value>) -> Result<Run, String> {
         cold,
         warm,
         cpu,
+        cpu_to_exit,
         max_rss_kb,
     })
 }
@@ -166,6 +178,18 @@ fn stop(pid: libc::pid_t) -> (Duration, u64) {
     }
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     (tv(usage.ru_utime) + tv(usage.ru_stime), hwm)
+}
+
+/// CPU time of every thread `pid` has now: the first field of each
+/// `/proc/PID/task/TID/schedstat` (nanoseconds on the CPU, not tick-rounded).
+fn threads_cpu(pid: libc::pid_t) -> Option<Duration> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut ns = 0u64;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        ns += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(ns))
 }
 
 async fn serve_runtime(listener: TcpListener, shared: Shared) {
@@ -200,8 +224,18 @@ async fn serve_runtime(listener: TcpListener, shared: Shared) {
                     ];
                     write_response(&mut stream, 200, &headers, event.to_string().as_bytes()).await;
                 }
-                // Out of work: hold the connection, as Lambda does.
-                None => lock(&shared).parked.push(stream),
+                // Out of work: hold the connection, as Lambda does, and take
+                // the CPU reading while the process waits on it.
+                None => {
+                    let mut seen = lock(&shared);
+                    if !seen.asked_after_last {
+                        seen.asked_after_last = true;
+                        seen.cpu_at_next = seen.pid.and_then(threads_cpu);
+                    }
+                    seen.parked.push(stream);
+                    drop(seen);
+                    shared.1.notify_waiters();
+                }
             }
         } else {
             write_response(&mut stream, 202, &[], b"{}").await;

@@ -1,9 +1,11 @@
 //! Scale figures: how many AWS calls the provider makes for large inputs,
 //! beside the fewest the APIs allow. Calls are counted on the wire (every
 //! HTTP request the SDK sends, retries included) by wrapping the provider's
-//! own HTTP client. SSM cases run on moto; the Lambda case runs on a small
-//! local endpoint that pages ListVersionsByFunction 50 at a time, as Lambda
-//! does (moto answers every version in one page).
+//! own HTTP client. SSM cases run on moto. Where moto does not page as the
+//! service does, a small local endpoint that does plays the service too:
+//! ListVersionsByFunction 50 at a time (moto answers every version in one
+//! page), GetParametersByPath 10 at a time with no `NextToken` on the last
+//! page (moto announces one more, empty, page after a full last one).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -21,9 +23,8 @@ use cross_region_param::SdkHttpClient;
 use cross_region_param::protocol::ResponseSender;
 use cross_region_param::{Deadline, Provider, Resolver};
 use serde_json::{Map, Value, json};
-use tokio::net::TcpListener;
 
-use crate::support::http::{Receiver, read_request, write_response};
+use crate::support::http::{Endpoint, Receiver, Recorded, Reply};
 use crate::support::{create_event, fast_retries, moto_ssm, moto_url, sdk_config_for, test_config};
 
 /// One scale case's outcome.
@@ -186,16 +187,29 @@ pub async fn all() -> Vec<Case> {
         );
     }
     put_many("/p", 200).await;
+    let ssm = Endpoint::start(ssm_path_pages("/p", 200)).await;
     cases.push(
         measure(
-            "ParametersPath, 200 parameters".to_owned(),
-            &moto_url(),
+            "ParametersPath, 200 parameters, paged as SSM pages".to_owned(),
+            &ssm.url(),
             json!({"Region": "us-east-1", "ParametersPath": "/p"}),
             20,
         )
         .await,
     );
-    let lambda = FakeLambda::start(1000).await;
+    cases.push(
+        measure(
+            "ParametersPath, 200 parameters, on moto".to_owned(),
+            &moto_url(),
+            json!({"Region": "us-east-1", "ParametersPath": "/p"}),
+            // A client must follow every NextToken (a page may be short or
+            // empty while more follow), so the fewest calls moto allows is
+            // the number of pages it announces, counted here on its own.
+            moto_pages("/p").await,
+        )
+        .await,
+    );
+    let lambda = Endpoint::start(lambda_pages(1000)).await;
     cases.push(
         measure(
             "FunctionName, 1,000 versions".to_owned(),
@@ -211,87 +225,117 @@ pub async fn all() -> Vec<Case> {
     cases
 }
 
-/// A Lambda endpoint with one function of `versions` published versions that
-/// pages ListVersionsByFunction like Lambda: at most 50 per page.
-struct FakeLambda {
-    port: u16,
-    task: tokio::task::JoinHandle<()>,
+/// How many GetParametersByPath pages moto hands out for `path`, 10 a page.
+async fn moto_pages(path: &str) -> usize {
+    let ssm = moto_ssm("us-east-1").await;
+    let mut pages = 0;
+    let mut token = None;
+    loop {
+        let page = ssm
+            .get_parameters_by_path()
+            .path(path)
+            .max_results(10)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        pages += 1;
+        token = page.next_token;
+        if token.is_none() {
+            return pages;
+        }
+    }
+}
+
+fn json_reply(content_type: &str, body: &Value) -> Reply {
+    (
+        200,
+        vec![("content-type", content_type.to_owned())],
+        body.to_string().into_bytes(),
+    )
+}
+
+/// GetParametersByPath over `count` parameters `path/000`..., at most 10 a
+/// page, with a `NextToken` only while more remain.
+fn ssm_path_pages(path: &'static str, count: usize) -> impl Fn(&Recorded) -> Reply {
+    move |req| {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        let from: usize = body["NextToken"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let max = body["MaxResults"]
+            .as_u64()
+            .map_or(10, |m| m.min(10) as usize);
+        let page: Vec<Value> = (from..count.min(from + max))
+            .map(|i| {
+                json!({
+                    "Name": format!("{path}/{i:03}"),
+                    "Type": "String",
+                    "Value": i.to_string(),
+                    "Version": 1,
+                    "DataType": "text",
+                    "LastModifiedDate": 1.7e9,
+                    "ARN": format!("arn:aws:ssm:us-east-1:123456789012:parameter{path}/{i:03}"),
+                })
+            })
+            .collect();
+        let mut out = json!({ "Parameters": page });
+        if from + max < count {
+            out["NextToken"] = json!((from + max).to_string());
+        }
+        json_reply("application/x-amz-json-1.1", &out)
+    }
 }
 
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:bench-fn";
 
-impl FakeLambda {
-    async fn start(versions: u64) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let task = tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let Some(req) = read_request(&mut stream).await else {
-                        return;
-                    };
-                    let query: BTreeMap<&str, &str> = req
-                        .query
-                        .split('&')
-                        .filter_map(|kv| kv.split_once('='))
-                        .collect();
-                    let body = if req.path.ends_with("/versions") {
-                        // "$LATEST" first, then 1..=versions.
-                        let all: Vec<String> = std::iter::once("$LATEST".to_owned())
-                            .chain((1..=versions).map(|v| v.to_string()))
-                            .collect();
-                        let from: usize = query
-                            .get("Marker")
-                            .and_then(|m| m.parse().ok())
-                            .unwrap_or(0);
-                        let max: usize = query
-                            .get("MaxItems")
-                            .and_then(|m| m.parse().ok())
-                            .unwrap_or(50)
-                            .min(50);
-                        let page: Vec<Value> = all
-                            .iter()
-                            .skip(from)
-                            .take(max)
-                            .map(|v| json!({"FunctionName": "bench-fn", "FunctionArn": format!("{ARN}:{v}"), "Version": v}))
-                            .collect();
-                        let mut out = json!({ "Versions": page });
-                        if from + max < all.len() {
-                            out["NextMarker"] = json!((from + max).to_string());
-                        }
-                        out
-                    } else {
-                        let version = query.get("Qualifier").copied().unwrap_or("$LATEST");
-                        json!({
-                            "FunctionName": "bench-fn",
-                            "FunctionArn": format!("{ARN}:{version}"),
-                            "Version": version,
-                            "CodeSha256": "YmVuY2g=",
-                            "State": "Active",
-                            "LastUpdateStatus": "Successful",
-                            "Runtime": "nodejs20.x",
-                        })
-                    };
-                    write_response(
-                        &mut stream,
-                        200,
-                        &[("content-type", "application/json".to_owned())],
-                        body.to_string().as_bytes(),
-                    )
-                    .await;
-                });
+/// One function of `versions` published versions, ListVersionsByFunction
+/// paged like Lambda: at most 50 a page.
+fn lambda_pages(versions: u64) -> impl Fn(&Recorded) -> Reply {
+    move |req| {
+        let query: BTreeMap<&str, &str> = req
+            .query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .collect();
+        let body = if req.path.ends_with("/versions") {
+            // "$LATEST" first, then 1..=versions.
+            let all: Vec<String> = std::iter::once("$LATEST".to_owned())
+                .chain((1..=versions).map(|v| v.to_string()))
+                .collect();
+            let from: usize = query
+                .get("Marker")
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0);
+            let max: usize = query
+                .get("MaxItems")
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(50)
+                .min(50);
+            let page: Vec<Value> = all
+                .iter()
+                .skip(from)
+                .take(max)
+                .map(|v| json!({"FunctionName": "bench-fn", "FunctionArn": format!("{ARN}:{v}"), "Version": v}))
+                .collect();
+            let mut out = json!({ "Versions": page });
+            if from + max < all.len() {
+                out["NextMarker"] = json!((from + max).to_string());
             }
-        });
-        Self { port, task }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for FakeLambda {
-    fn drop(&mut self) {
-        self.task.abort();
+            out
+        } else {
+            let version = query.get("Qualifier").copied().unwrap_or("$LATEST");
+            json!({
+                "FunctionName": "bench-fn",
+                "FunctionArn": format!("{ARN}:{version}"),
+                "Version": version,
+                "CodeSha256": "YmVuY2g=",
+                "State": "Active",
+                "LastUpdateStatus": "Successful",
+                "Runtime": "nodejs20.x",
+            })
+        };
+        json_reply("application/json", &body)
     }
 }
