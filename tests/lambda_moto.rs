@@ -7,6 +7,7 @@
 mod support;
 
 use support::moto_config as sdk_config;
+use support::moto_role;
 
 use std::sync::Arc;
 
@@ -40,29 +41,6 @@ impl Moto {
 
     async fn resolve(&self, props: &ResourceProperties) -> Result<Resolved, ResolveError> {
         read_with(&self.clients, props, &Progress::default()).await
-    }
-
-    /// A role whose trust policy names Lambda, and Lambda@Edge when `edge`.
-    async fn role(&self, name: &str, edge: bool) -> String {
-        let services = if edge {
-            json!(["lambda.amazonaws.com", "edgelambda.amazonaws.com"])
-        } else {
-            json!("lambda.amazonaws.com")
-        };
-        let trust = json!({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": services}, "Action": "sts:AssumeRole"}]
-        });
-        let out = self
-            .clients
-            .iam
-            .create_role()
-            .role_name(name)
-            .assume_role_policy_document(trust.to_string())
-            .send()
-            .await
-            .unwrap();
-        out.role().unwrap().arn().to_owned()
     }
 
     /// Creates `name` (Node.js, x86_64, 128 MB, 5 s unless `tweak` says
@@ -202,7 +180,7 @@ fn the_test_zip_has_a_correct_checksum() {
 async fn latest_of_120_published_versions_is_version_120() {
     let moto = Moto::new().await;
     let name = unique("many");
-    let role = moto.role(&name, false).await;
+    let role = moto_role(&name, false).await;
     moto.function(&name, &role, |f| f).await;
     let mut last_sha = String::new();
     for i in 1..=120 {
@@ -242,7 +220,7 @@ async fn latest_of_120_published_versions_is_version_120() {
 async fn an_alias_or_number_qualifier_picks_that_version() {
     let moto = Moto::new().await;
     let name = unique("alias");
-    let role = moto.role(&name, false).await;
+    let role = moto_role(&name, false).await;
     moto.function(&name, &role, |f| f).await;
     for i in 1..=3 {
         moto.publish(&name, &format!("exports.v={i}")).await;
@@ -271,7 +249,7 @@ async fn missing_function_missing_alias_and_unpublished_function_each_say_what_t
     let moto = Moto::new().await;
     let missing = unique("ghost");
     let unpublished = unique("draft");
-    let role = moto.role(&unpublished, false).await;
+    let role = moto_role(&unpublished, false).await;
     moto.function(&unpublished, &role, |f| f).await;
 
     let no_function = moto.resolve(&spec(&missing, None)).await.unwrap_err();
@@ -325,7 +303,7 @@ async fn missing_function_missing_alias_and_unpublished_function_each_say_what_t
 async fn a_missing_version_number_is_told_apart_from_a_missing_function() {
     let moto = Moto::new().await;
     let name = unique("gap");
-    let role = moto.role(&name, false).await;
+    let role = moto_role(&name, false).await;
     moto.function(&name, &role, |f| f).await;
     moto.publish(&name, "exports.v=1").await;
 
@@ -359,7 +337,7 @@ fn edge_spec(name: &str, event: &str) -> ResourceProperties {
 async fn viewer_request_check_lists_every_violation_of_the_resolved_version() {
     let moto = Moto::new().await;
     let name = unique("edge-bad");
-    let role = moto.role(&name, true).await;
+    let role = moto_role(&name, true).await;
     moto.function(&name, &role, |f| {
         f.runtime(Runtime::Providedal2023)
             .handler("bootstrap")
@@ -398,7 +376,7 @@ async fn viewer_request_check_lists_every_violation_of_the_resolved_version() {
 async fn a_compliant_nodejs_version_passes_the_edge_check() {
     let moto = Moto::new().await;
     let name = unique("edge-ok");
-    let role = moto.role(&name, true).await;
+    let role = moto_role(&name, true).await;
     moto.function(&name, &role, |f| f).await;
     moto.publish(&name, "exports.v=1").await;
 
@@ -414,7 +392,7 @@ async fn a_compliant_nodejs_version_passes_the_edge_check() {
 async fn an_execution_role_without_edge_trust_is_named() {
     let moto = Moto::new().await;
     let name = unique("edge-role");
-    let role = moto.role(&name, false).await;
+    let role = moto_role(&name, false).await;
     moto.function(&name, &role, |f| f).await;
     moto.publish(&name, "exports.v=1").await;
 
@@ -438,7 +416,7 @@ async fn an_execution_role_without_edge_trust_is_named() {
 async fn the_physical_id_changes_exactly_when_a_new_version_is_published() {
     let moto = Moto::new().await;
     let name = unique("ids");
-    let role = moto.role(&name, false).await;
+    let role = moto_role(&name, false).await;
     moto.function(&name, &role, |f| f).await;
     moto.publish(&name, "exports.v=1").await;
 

@@ -113,24 +113,12 @@ async fn lambda(region: &str) -> aws_sdk_lambda::Client {
 /// An edge-ready function in us-east-1 with `versions` published versions;
 /// returns the newest version's ARN.
 async fn edge_function(name: &str, versions: u32) -> String {
-    let config = moto_config().await;
-    let iam = aws_sdk_iam::Client::new(&config);
-    let trust = json!({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com", "edgelambda.amazonaws.com"]}, "Action": "sts:AssumeRole"}]
-    });
-    let role = iam
-        .create_role()
-        .role_name(name)
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .unwrap();
+    let role = moto_role(name, true).await;
     let lambda = lambda("us-east-1").await;
     lambda
         .create_function()
         .function_name(name)
-        .role(role.role().unwrap().arn())
+        .role(&role)
         .handler("index.handler")
         .runtime(Runtime::Nodejs22x)
         .architectures(Architecture::X8664)
@@ -477,21 +465,7 @@ async fn with_provider_the_deployed_functions_allow_lists_apply() {
     let name = unique("/crp-plan/elsewhere");
     put_param("us-east-1", &name, "v", ParameterType::String).await;
     let provider = function_name("provider");
-    let trust = json!({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
-    });
-    let role = aws_sdk_iam::Client::new(&moto_config().await)
-        .create_role()
-        .role_name(&provider)
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .unwrap()
-        .role()
-        .unwrap()
-        .arn()
-        .to_owned();
+    let role = moto_role(&provider, false).await;
     lambda(CALLER_REGION)
         .await
         .create_function()

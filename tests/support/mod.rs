@@ -54,6 +54,28 @@ pub async fn moto_ssm(region: &str) -> aws_sdk_ssm::Client {
     aws_sdk_ssm::Client::from_conf(config)
 }
 
+/// Creates the IAM role `name` on moto, trusted by Lambda and, when `edge`,
+/// by Lambda@Edge too; returns its ARN.
+pub async fn moto_role(name: &str, edge: bool) -> String {
+    let services = if edge {
+        json!(["lambda.amazonaws.com", "edgelambda.amazonaws.com"])
+    } else {
+        json!("lambda.amazonaws.com")
+    };
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": services}, "Action": "sts:AssumeRole"}]
+    });
+    let out = aws_sdk_iam::Client::new(&moto_config().await)
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    out.role().unwrap().arn().to_owned()
+}
+
 /// A name no other test uses, since every test shares one moto server.
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
