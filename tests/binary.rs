@@ -11,7 +11,6 @@ use aws_sdk_ssm::types::ParameterType;
 use serde_json::{Value, json};
 use support::http::{Receiver, eventually, runtime_api};
 use support::*;
-use tokio::io::AsyncReadExt;
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -48,22 +47,7 @@ async fn the_binary_answers_cloudformation_under_a_lambda_runtime() {
         reports.lock().unwrap().len() >= 2
     })
     .await;
-    child.kill().await.unwrap();
-    let mut logs = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
+    let logs = kill_and_collect(&mut child).await;
     assert!(
         done,
         "the binary did not finish both invocations; logs:\n{logs}"

@@ -19,7 +19,6 @@ use faults::{FakeSsm, Scripted, SsmMode, Step, capture_logs};
 use serde_json::{Value, json};
 use support::http::{closed_port, eventually, runtime_api_raw};
 use support::*;
-use tokio::io::AsyncReadExt;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
 fn deadline() -> Deadline {
@@ -156,24 +155,7 @@ async fn at_trace_level_the_binary_logs_no_secret_and_answers_every_refused_even
         reports.lock().unwrap().len() >= total
     })
     .await;
-    child.kill().await.unwrap();
-    let mut logs = String::new();
-    let mut bytes = Vec::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut bytes)
-        .await
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_end(&mut bytes)
-        .await
-        .unwrap();
-    logs.push_str(&String::from_utf8_lossy(&bytes));
+    let logs = kill_and_collect(&mut child).await;
     assert!(done, "not every invocation was finished; logs:\n{logs}");
     assert!(
         reports

@@ -149,28 +149,6 @@ async fn edge_function(name: &str, versions: u32) -> String {
     arn
 }
 
-/// The answer the provider itself gives for `properties`, in process.
-async fn lambda_answer(properties: Value) -> Answer {
-    let provider = moto_provider(test_config(&[])).await;
-    let request = Request {
-        request_type: Some(RequestType::Create),
-        request_id: "00000000-0000-4000-8000-000000000000".into(),
-        stack_id: "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/App/1".into(),
-        logical_resource_id: "X".into(),
-        response_url: String::new(),
-        physical_resource_id: None,
-        properties,
-        old_properties: None,
-        malformed: None,
-    };
-    provider
-        .answer(
-            &request,
-            Deadline::after(std::time::Duration::from_secs(30)),
-        )
-        .await
-}
-
 /// The must-show template: an edge function, a parameter named with `!Sub`
 /// from a parameter default, optionally one that does not exist, and an
 /// unrelated bucket.
@@ -213,18 +191,26 @@ Resources:
     )
 }
 
-#[tokio::test]
-async fn a_yaml_template_lists_exactly_its_cross_region_params_with_what_they_resolve_to() {
-    let prefix = unique("crp-plan/must-show").replace('/', "-");
-    let function = function_name("edge");
-    let newest = edge_function(&function, 2).await;
+/// What `must_show_template` reads, put on moto: an edge function named after
+/// `label` with `versions` versions and the `/PREFIX/domain` parameter set to
+/// `domain`. Returns the prefix, the function's name and its newest version.
+async fn must_show_fixture(label: &str, versions: u32, domain: &str) -> (String, String, String) {
+    let prefix = unique(&format!("crp-plan/{label}")).replace('/', "-");
+    let function = function_name(label);
+    let newest = edge_function(&function, versions).await;
     put_param(
         "us-east-1",
         &format!("/{prefix}/domain"),
-        "app.example.com",
+        domain,
         ParameterType::String,
     )
     .await;
+    (prefix, function, newest)
+}
+
+#[tokio::test]
+async fn a_yaml_template_lists_exactly_its_cross_region_params_with_what_they_resolve_to() {
+    let (prefix, function, newest) = must_show_fixture("must-show", 2, "app.example.com").await;
     let dir = Scratch::new();
     let template = dir.write("app.yaml", &must_show_template(&prefix, &function, true));
 
@@ -254,10 +240,13 @@ async fn a_yaml_template_lists_exactly_its_cross_region_params_with_what_they_re
     let missing = row(&rows, "Missing");
     assert_eq!(missing["status"], "FAILED");
     assert_eq!(missing["data"], Value::Null);
-    let lambda = lambda_answer(json!({
-        "Region": "us-east-1",
-        "ParameterName": format!("/{prefix}/does-not-exist"),
-    }))
+    let lambda = lambda_with(
+        &[],
+        json!({
+            "Region": "us-east-1",
+            "ParameterName": format!("/{prefix}/does-not-exist"),
+        }),
+    )
     .await;
     assert_eq!(missing["reason"], lambda.reason.as_str());
     assert!(
@@ -267,10 +256,13 @@ async fn a_yaml_template_lists_exactly_its_cross_region_params_with_what_they_re
         "{}",
         lambda.reason
     );
-    let lambda = lambda_answer(json!({
-        "Region": "us-east-1",
-        "ParameterName": format!("/{prefix}/domain"),
-    }))
+    let lambda = lambda_with(
+        &[],
+        json!({
+            "Region": "us-east-1",
+            "ParameterName": format!("/{prefix}/domain"),
+        }),
+    )
     .await;
     assert_eq!(
         domain["physicalResourceId"],
@@ -285,16 +277,7 @@ async fn a_yaml_template_lists_exactly_its_cross_region_params_with_what_they_re
 
 #[tokio::test]
 async fn the_table_names_stack_resource_status_and_values() {
-    let prefix = unique("crp-plan/table").replace('/', "-");
-    let function = function_name("table");
-    let newest = edge_function(&function, 1).await;
-    put_param(
-        "us-east-1",
-        &format!("/{prefix}/domain"),
-        "table.example.com",
-        ParameterType::String,
-    )
-    .await;
+    let (prefix, function, newest) = must_show_fixture("table", 1, "table.example.com").await;
     let dir = Scratch::new();
     let template = dir.write("web.yml", &must_show_template(&prefix, &function, true));
 
@@ -513,13 +496,15 @@ async fn with_provider_the_deployed_functions_allow_lists_apply() {
     );
 }
 
+/// The answer the provider itself gives for `properties`, in process, under
+/// the allow-lists `config` sets.
 async fn lambda_with(config: &[(&str, &str)], properties: Value) -> Answer {
     let provider = moto_provider(test_config(config)).await;
     let request = Request {
         request_type: Some(RequestType::Create),
-        request_id: "r".into(),
-        stack_id: "s".into(),
-        logical_resource_id: "P".into(),
+        request_id: "00000000-0000-4000-8000-000000000000".into(),
+        stack_id: "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/App/1".into(),
+        logical_resource_id: "X".into(),
         response_url: String::new(),
         physical_resource_id: None,
         properties,

@@ -209,6 +209,21 @@ pub fn lambda_process(binary: &str, runtime_port: u16) -> tokio::process::Comman
     cmd
 }
 
+/// Kills `child` (started with piped stdout and stderr) and returns what it
+/// wrote: stdout, then stderr, invalid UTF-8 replaced.
+pub async fn kill_and_collect(child: &mut tokio::process::Child) -> String {
+    use tokio::io::AsyncReadExt;
+    child.kill().await.unwrap();
+    let mut bytes = Vec::new();
+    if let Some(mut out) = child.stdout.take() {
+        out.read_to_end(&mut bytes).await.unwrap();
+    }
+    if let Some(mut err) = child.stderr.take() {
+        err.read_to_end(&mut bytes).await.unwrap();
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// A Create request as CloudFormation sends it.
 pub fn create_event(response_url: &str, properties: Value) -> Value {
     json!({
