@@ -125,6 +125,8 @@ pub async fn run(program: &Program, events: Vec<Value>) -> Result<Run, String> {
         task.abort();
     }
     let seen = lock(&shared);
+    // Without a readable schedstat (not Linux, or /proc hidden), the
+    // kernel's own figure is the closest there is.
     let cpu = seen.cpu_at_next.unwrap_or(cpu_to_exit);
     if !finished {
         return Err(format!(
