@@ -119,7 +119,16 @@ mod tests {
 
     #[test]
     fn unset_or_unknown_levels_mean_info_and_fatal_means_error() {
-        for unreadable in [None, Some(""), Some("loud")] {
+        let long = "d".repeat(100_000);
+        for unreadable in [
+            None,
+            Some(""),
+            Some("loud"),
+            Some("debug\n"),
+            Some("ｄｅｂｕｇ"),
+            Some("debug,reqwest=trace"),
+            Some(long.as_str()),
+        ] {
             let filter = requested_filter(None, unreadable);
             assert!(filter.would_enable("crp", &Level::INFO), "{unreadable:?}");
             assert!(!filter.would_enable("crp", &Level::DEBUG), "{unreadable:?}");
@@ -138,6 +147,8 @@ mod tests {
         assert!(filter.would_enable("cross_region_param::protocol", &Level::TRACE));
         assert!(filter.would_enable("reqwest::connect", &Level::ERROR));
         assert!(!filter.would_enable("reqwest::connect", &Level::WARN));
+        // However loud RUST_LOG asks a dependency to be, the ceiling
+        // (`within_ceiling`) applies on top; here only the parse is checked.
         let fallback = requested_filter(Some("[span{field=1}]=debug"), None);
         assert!(fallback.would_enable("cross_region_param", &Level::INFO));
         assert!(!fallback.would_enable("cross_region_param", &Level::DEBUG));

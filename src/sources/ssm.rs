@@ -280,7 +280,7 @@ impl Source for SsmSource {
         progress: &'a Progress,
     ) -> BoxFuture<'a, Result<Contribution, SourceError>> {
         async move {
-            read_parameters(&clients.ssm, &clients.sts, &clients.region, self, progress)
+            read_parameters(clients, self, progress)
                 .await
                 .map_err(SourceError::from)
         }
@@ -288,14 +288,13 @@ impl Source for SsmSource {
     }
 }
 
-/// Reads every SSM source of `props` from `region`.
+/// Reads every SSM source of `props` with the region's clients.
 async fn read_parameters(
-    ssm: &aws_sdk_ssm::Client,
-    sts: &LazyClient<aws_sdk_sts::Client>,
-    region: &str,
+    clients: &RegionClients,
     props: &SsmSource,
     progress: &Progress,
 ) -> Result<Contribution, SsmError> {
+    let (ssm, sts, region) = (&*clients.ssm, &clients.sts, clients.region.as_str());
     let wanted: BTreeMap<String, &ParameterRef> =
         props.named().map(|r| (r.request_name(), r)).collect();
     let found = match get_named(ssm, region, &wanted, props.with_decryption, progress).await {

@@ -79,15 +79,9 @@ impl Source for StackSource {
         progress: &'a Progress,
     ) -> BoxFuture<'a, Result<Contribution, SourceError>> {
         async move {
-            read_outputs(
-                &clients.cloudformation,
-                &clients.sts,
-                &clients.region,
-                &self.name,
-                progress,
-            )
-            .await
-            .map_err(SourceError::from)
+            read_outputs(clients, &self.name, progress)
+                .await
+                .map_err(SourceError::from)
         }
         .boxed()
     }
@@ -162,14 +156,17 @@ fn unusable_remedy(status: &str) -> &'static str {
     }
 }
 
-/// Reads the outputs of `stack_name` in `region`.
+/// Reads the outputs of `stack_name` with the region's clients.
 async fn read_outputs(
-    cfn: &aws_sdk_cloudformation::Client,
-    sts: &LazyClient<aws_sdk_sts::Client>,
-    region: &str,
+    clients: &RegionClients,
     stack_name: &str,
     progress: &Progress,
 ) -> Result<Contribution, StackError> {
+    let (cfn, sts, region) = (
+        &*clients.cloudformation,
+        &clients.sts,
+        clients.region.as_str(),
+    );
     let described = {
         let _step = progress.step(format!(
             "cloudformation:DescribeStacks in {region} for {stack_name}"
