@@ -584,15 +584,15 @@ async fn a_cdk_cloud_assembly_is_planned_stack_by_stack() {
     assert_eq!(
         ids,
         [
-            ("ClientAppStack", "DomainOutputs"),
-            ("ClientAppStack", "EdgeAuth")
+            ("ClientAppStack", "DomainOutputsDA6F737B"),
+            ("ClientAppStack", "EdgeAuthE047601E")
         ]
     );
-    let edge = row(&rows, "EdgeAuth");
+    let edge = row(&rows, "EdgeAuthE047601E");
     assert_eq!(edge["status"], "ok", "{edge:#}");
     assert_eq!(edge["data"]["VersionArn"], newest.as_str());
     assert_eq!(edge["data"]["Version"], "3");
-    let outputs = row(&rows, "DomainOutputs");
+    let outputs = row(&rows, "DomainOutputsDA6F737B");
     assert_eq!(outputs["status"], "ok", "{outputs:#}");
     assert_eq!(
         outputs["data"]["Outputs.CertificateArn"],
@@ -606,7 +606,7 @@ async fn a_cdk_cloud_assembly_is_planned_stack_by_stack() {
     let out = crp_plan(&["--json", &assembly]).await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let rows = self::rows(&out);
-    let outputs = row(&rows, "DomainOutputs");
+    let outputs = row(&rows, "DomainOutputsDA6F737B");
     assert_eq!(outputs["status"], "FAILED");
     assert!(
         outputs["reason"]
@@ -615,7 +615,7 @@ async fn a_cdk_cloud_assembly_is_planned_stack_by_stack() {
             .contains(&format!("stack {stack}-absent not found in us-east-1")),
         "{outputs:#}"
     );
-    assert_eq!(row(&rows, "EdgeAuth")["status"], "ok");
+    assert_eq!(row(&rows, "EdgeAuthE047601E")["status"], "ok");
 }
 
 /// Not a benchmark (nothing is asserted about time), but the figure the

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
+import { Refresh } from 'cdk-cross-region-param';
 import { ClientAppStack } from '../lib/client-app-stack';
 import { DomainStack } from '../lib/domain-stack';
 import { EdgeStack } from '../lib/edge-stack';
@@ -22,11 +23,11 @@ const appEnv = { account, region: context('appRegion', 'ap-northeast-1') };
 const zoneName = context('zoneName');
 const domainName = context('domainName');
 
-// Refresh value for the custom resources. CloudFormation calls a custom resource
-// only when its properties change; a new value on each deploy makes it pick up
-// the newest edge version. Pass -c deployId=<commit id> for reproducible
-// templates; without it every synth uses the current time.
-const deployId = context('deployId', Date.now().toString());
+// When the cross-region values are read again. The library's default reads them
+// on every deploy (a value that changes with each synth); -c deployId=<commit id>
+// gives reproducible templates that still read again on each new commit.
+const deployId: unknown = app.node.tryGetContext('deployId');
+const refresh = deployId ? Refresh.withValue(String(deployId)) : Refresh.everyDeploy();
 
 // No crossRegionReferences anywhere: the stacks share no tokens.
 const edge = new EdgeStack(app, 'EdgeStack', {
@@ -43,13 +44,12 @@ const domain = new DomainStack(app, 'DomainStack', {
 
 const client = new ClientAppStack(app, 'ClientAppStack', {
   env: appEnv,
-  serviceTokenExport: context('serviceTokenExport'),
   sourceRegion: 'us-east-1',
   edgeFunctionName: context('edgeFunctionName'),
   domainStackName: 'DomainStack',
   zoneName,
   domainName,
-  deployId,
+  refresh,
 });
 
 // Deploy order only (cdk deploy --all): this creates no export.

@@ -1,70 +1,63 @@
-import { CfnOutput, CustomResource, Fn, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { CrossRegionStackOutputs, EdgeFunctionVersion, Refresh } from 'cdk-cross-region-param';
 import { Construct } from 'constructs';
 
 export interface ClientAppStackProps extends StackProps {
-  /** Export name of the provider's ARN (template.yaml deployed as "CrossRegionParam"). */
-  readonly serviceTokenExport: string;
   /** Region of the edge function, certificate and hosted zone. */
   readonly sourceRegion: string;
   readonly edgeFunctionName: string;
   readonly domainStackName: string;
   readonly zoneName: string;
   readonly domainName: string;
-  /** Changes on every deploy so the custom resources look the values up again. */
-  readonly deployId: string;
+  /**
+   * When the values are read again: a commit id for reproducible templates
+   * (`-c deployId=...`); without it, on every deploy.
+   */
+  readonly refresh?: Refresh;
 }
 
 /**
  * ap-northeast-1: S3, Cognito and CloudFront.
  *
- * Every us-east-1 value arrives through Custom::CrossRegionParam, read at deploy
- * time. This stack references no other stack's resources, so CDK creates no
- * export and no Custom::CrossRegionExportReader (nor a writer in EdgeStack),
- * and a new edge version never blocks a deploy.
+ * Every us-east-1 value arrives through cdk-cross-region-param's constructs,
+ * read at deploy time by the provider function the library adds to this
+ * stack. This stack references no other stack's resources and imports
+ * nothing, so CDK creates no export and no Custom::CrossRegionExportReader
+ * (nor a writer in EdgeStack), and a new edge version never blocks a deploy.
  */
 export class ClientAppStack extends Stack {
   constructor(scope: Construct, id: string, props: ClientAppStackProps) {
     super(scope, id, props);
 
-    // The provider's ARN never changes, so importing it (same region) is safe.
-    const serviceToken = Fn.importValue(props.serviceTokenExport);
-
-    const edgeAuth = new CustomResource(this, 'EdgeAuth', {
-      serviceToken,
-      resourceType: 'Custom::CrossRegionParam',
-      properties: {
-        Region: props.sourceRegion,
-        FunctionName: props.edgeFunctionName,
-        EdgeEventType: 'viewer-request',
-        Refresh: props.deployId,
-      },
+    // The newest published AuthFunction version, checked at deploy against the
+    // Lambda@Edge restrictions for viewer requests.
+    const edgeAuth = new EdgeFunctionVersion(this, 'EdgeAuth', {
+      region: props.sourceRegion,
+      functionName: props.edgeFunctionName,
+      edgeEventType: cloudfront.LambdaEdgeEventType.VIEWER_REQUEST,
+      refresh: props.refresh,
     });
 
-    const domainOutputs = new CustomResource(this, 'DomainOutputs', {
-      serviceToken,
-      resourceType: 'Custom::CrossRegionParam',
-      properties: {
-        Region: props.sourceRegion,
-        StackName: props.domainStackName,
-        Refresh: props.deployId,
-      },
+    const domainOutputs = new CrossRegionStackOutputs(this, 'DomainOutputs', {
+      region: props.sourceRegion,
+      stackName: props.domainStackName,
+      refresh: props.refresh,
     });
 
     const certificate = acm.Certificate.fromCertificateArn(
       this,
       'Certificate',
-      domainOutputs.getAttString('Outputs.CertificateArn'),
+      domainOutputs.getOutput('CertificateArn'),
     );
     const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
-      hostedZoneId: domainOutputs.getAttString('Outputs.HostedZoneId'),
+      hostedZoneId: domainOutputs.getOutput('HostedZoneId'),
       zoneName: props.zoneName,
     });
 
@@ -89,11 +82,7 @@ export class ClientAppStack extends Stack {
         edgeLambdas: [
           {
             eventType: cloudfront.LambdaEdgeEventType.VIEWER_REQUEST,
-            functionVersion: lambda.Version.fromVersionArn(
-              this,
-              'EdgeAuthVersion',
-              edgeAuth.getAttString('VersionArn'),
-            ),
+            functionVersion: edgeAuth.version,
           },
         ],
       },
@@ -125,7 +114,7 @@ export class ClientAppStack extends Stack {
     });
 
     new CfnOutput(this, 'DistributionDomainName', { value: distribution.distributionDomainName });
-    new CfnOutput(this, 'EdgeFunctionVersionArn', { value: edgeAuth.getAttString('VersionArn') });
+    new CfnOutput(this, 'EdgeFunctionVersionArn', { value: edgeAuth.versionArn });
     new CfnOutput(this, 'UserPoolId', { value: userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: client.userPoolClientId });
     new CfnOutput(this, 'ContentBucketName', { value: bucket.bucketName });

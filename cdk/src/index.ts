@@ -1,0 +1,6 @@
+export * from './refresh';
+export * from './provider';
+export * from './resource';
+export * from './parameters';
+export * from './function-version';
+export * from './stack-outputs';
