@@ -1,4 +1,4 @@
-.PHONY: demo deadlock test lint build bench
+.PHONY: demo deadlock test lint build bench cdk-package
 
 # The whole story on a local AWS (moto), no account: installs the pinned Python
 # tools into ./.venv, builds the provider, runs scripts/demo.py.
@@ -21,6 +21,11 @@ build:
 
 bench:
 	bash scripts/bench.sh
+
+# The CDK library's npm package (target/cdk-package/*.tgz) with make build's
+# arm64 bootstrap inside, then installed and synthesized in an empty directory.
+cdk-package:
+	bash scripts/cdk-package.sh
 
 # CDK's own cross-region export handlers (aws-cdk-lib 2.255.0 and 2.276.0) locking
 # the story's deploy, and the migration of docs/migrating.md played on moto.

@@ -134,13 +134,34 @@ PY
 }
 check "events/*.json are CloudFormation requests" check_events
 
-# 5. The CDK example: install (only when needed), type-check, synthesize.
-# (subshells: the cd stays inside each function)
-cdk_install() (
-  cd examples/cdk
+# 5. The CDK library (cdk/) and the example that uses it: one npm workspace at
+#    the root (package-lock.json), installed only when needed.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1  # jsii 5.9 still runs on Node 20
+npm_install() {
   if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
     npm ci --no-audit --no-fund --loglevel=error
   fi
+}
+cdk_jsii() (cd cdk && npm run --silent build)
+# The unit tests synthesize but never deploy: without the packaged provider
+# binary they use a placeholder that `npm pack` refuses (cdk/scripts/provider-binary.js).
+cdk_tests() (cd cdk && node scripts/provider-binary.js placeholder && npm test --silent)
+cdk_compat() { bash scripts/cdk-compat.sh; }
+# The package can never be packed around the placeholder (make cdk-package
+# stages the real arm64 bootstrap first).
+cdk_pack_refuses_placeholder() (
+  cd cdk
+  if head -c 4 assets/provider/bootstrap | grep -q ELF; then
+    echo "a real provider binary is staged: nothing to refuse"
+    exit 0
+  fi
+  if npm pack --dry-run >pack.log 2>&1; then
+    cat pack.log; rm -f pack.log
+    echo "npm pack accepted the placeholder"
+    exit 1
+  fi
+  grep -q 'not an ELF binary' pack.log
+  rm -f pack.log
 )
 cdk_typecheck() (cd examples/cdk && npx --no-install tsc --noEmit)
 cdk_synth() (
@@ -149,7 +170,11 @@ cdk_synth() (
   # deployId fixed so the synthesized templates are reproducible.
   npx --no-install cdk synth --quiet --no-notices -o cdk.out -c deployId=check
 )
-check "examples/cdk npm ci (if needed)" cdk_install
+check "npm workspace npm ci (if needed)" npm_install
+check "cdk/ jsii compile" cdk_jsii
+check "cdk/ library tests (node --test, aws-cdk-lib/assertions)" cdk_tests
+check "cdk/ library tests on the lowest supported aws-cdk-lib" cdk_compat
+check "cdk/ npm pack refuses a package without the arm64 provider" cdk_pack_refuses_placeholder
 check "examples/cdk tsc --noEmit" cdk_typecheck
 check "examples/cdk cdk synth" cdk_synth
 synth_templates=(examples/cdk/cdk.out/*.template.json)
@@ -213,8 +238,9 @@ PY
 }
 check "crp plan on the synthesized cdk.out matches tests/fixtures/cdk-assembly" check_plan_fixture
 
-# 6. No export deadlock possible: nothing exported but the provider's own ARN,
-#    nothing imported but that ARN, no CDK cross-region export machinery.
+# 6. No export deadlock possible: nothing exported but the SAM provider's own
+#    ARN, nothing imported but that ARN (and nothing at all by the CDK app, whose
+#    stacks carry their own provider), no CDK cross-region export machinery.
 check_no_exports() {
   "$PY" - "$@" <<'PY'
 import json, re, sys
@@ -250,9 +276,26 @@ for name in sys.argv[1:]:
             problems.append(f"{p}: output {key} has an Export")
     imports = []
     walk(tpl, "", imports)
+    synthesized = "cdk.out" in p.parts
     for where, value in imports:
-        if value != ALLOWED_IMPORT:
+        # The plain CloudFormation examples import the SAM provider's ARN (it
+        # never changes); the CDK app imports nothing at all.
+        if synthesized or value != ALLOWED_IMPORT:
             problems.append(f"{p}: Fn::ImportValue {value!r} at {where}")
+    resources = tpl.get("Resources") or {}
+    if synthesized and any(r.get("Type") == "Custom::CrossRegionParam" for r in resources.values()):
+        functions = {k: r for k, r in resources.items() if r.get("Type") == "AWS::Lambda::Function"}
+        providers = [k for k, r in functions.items()
+                     if r["Properties"].get("Runtime") == "provided.al2023"
+                     and r["Properties"].get("Architectures") == ["arm64"]
+                     and r["Properties"].get("Handler") == "bootstrap"]
+        if len(providers) != 1 or len(functions) != 1:
+            problems.append(f"{p}: {len(functions)} Lambda functions, {len(providers)} arm64 providers; want exactly one provider")
+        for lid, r in resources.items():
+            if r.get("Type") == "Custom::CrossRegionParam":
+                token = r["Properties"].get("ServiceToken")
+                if token != {"Fn::GetAtt": [providers[0] if providers else "?", "Arn"]}:
+                    problems.append(f"{p}: {lid} ServiceToken {token!r} is not the stack's provider")
     for lid, res in (tpl.get("Resources") or {}).items():
         if FORBIDDEN.search(lid) or FORBIDDEN.search(str(res.get("Type", ""))):
             problems.append(f"{p}: resource {lid} ({res.get('Type')}) is CDK export machinery")
@@ -278,8 +321,9 @@ if manifest.exists():
         problems.append("ClientAppStack: expected Custom::CrossRegionParam for the edge version and the domain outputs")
     assoc = json.dumps([r["Properties"]["DistributionConfig"]["DefaultCacheBehavior"].get("LambdaFunctionAssociations")
                         for r in app["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"])
-    if '"Fn::GetAtt": ["EdgeAuth", "VersionArn"]' not in assoc:
-        problems.append("ClientAppStack: distribution does not use EdgeAuth.VersionArn")
+    edge = [k for k in crp if "FunctionName" in app["Resources"][k]["Properties"]]
+    if len(edge) != 1 or f'"Fn::GetAtt": ["{edge[0]}", "VersionArn"]' not in assoc:
+        problems.append("ClientAppStack: distribution does not use the edge version resource's VersionArn")
 else:
     problems.append("examples/cdk/cdk.out/manifest.json missing (synth failed?)")
 

@@ -141,6 +141,8 @@ export class CrossRegionParamProvider extends Construct {
       memorySize,
       timeout: this.timeout,
       role,
+      // Named here so that no version of aws-cdk-lib adds a log group of its own.
+      logGroup,
     });
     const cfn = fn.node.defaultChild as lambda.CfnFunction;
     // Set on the L1 resource so that older aws-cdk-lib versions (without the

@@ -6,7 +6,9 @@
 
 Starts moto on a free loopback port, seeds us-east-1 with what events/*.json
 and the examples read (SSM /myapp/edge-arn, /myapp/login-url; the function
-AuthFunction with one published, edge-ready version), runs the command with
+AuthFunction with one published, edge-ready version; a DomainStack with the
+CertificateArn and HostedZoneId outputs the CDK example reads, so that
+`crp plan examples/cdk/cdk.out` resolves every row), runs the command with
 AWS_ENDPOINT_URL and dummy credentials set, then stops moto. Nothing is left
 running. Exits with the command's exit code.
 """
@@ -14,6 +16,7 @@ running. Exits with the command's exit code.
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -46,6 +49,16 @@ def seed(aws: moto.LocalAws) -> None:
     version = lam.publish_version(FunctionName="AuthFunction")["FunctionArn"]
     ssm.put_parameter(Name="/myapp/edge-arn", Type="String", Value=version)
     ssm.put_parameter(Name="/myapp/login-url", Type="String", Value="https://login.example.com/")
+    # The CDK example's DomainStack as its consumers see it: two outputs. (The
+    # marker parameter is there because a stack needs at least one resource.)
+    aws.client("cloudformation", REGION).create_stack(StackName="DomainStack", TemplateBody=json.dumps({
+        "Resources": {"Marker": {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Type": "String", "Name": "/myapp/domain-stack", "Value": "local"}}},
+        "Outputs": {
+            "CertificateArn": {"Value": "arn:aws:acm:us-east-1:123456789012:certificate/local-example"},
+            "HostedZoneId": {"Value": "Z0LOCALEXAMPLE"},
+        },
+    }))
 
 
 def main(argv: list[str]) -> int:
@@ -61,7 +74,7 @@ def main(argv: list[str]) -> int:
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
             env.pop(name, None)
         print(f"with_local_aws: moto at {aws.url}, seeded /myapp/edge-arn, /myapp/login-url, "
-              "AuthFunction:1", file=sys.stderr, flush=True)
+              "AuthFunction:1, DomainStack outputs", file=sys.stderr, flush=True)
         return subprocess.run(argv, env=env).returncode
 
 
