@@ -9,9 +9,12 @@ change, against moto's SSM in both regions. What is printed for a handler is
 what it threw or what moto holds after it ran.
 
 Part 2 follows docs/migrating.md step by step from the stuck state, with CDK's
-handlers for the writer/reader and this project's provider binary for
-Custom::CrossRegionParam, asserting every step, until the producer deploys
-freely and three edge updates reach the distribution through the provider.
+handlers for the writer/reader, until the producer deploys freely and three
+edge updates reach the distribution, asserting every step. The consumer
+switches to cdk-cross-region-param's EdgeFunctionVersion construct (cdk/, the
+npm workspace's library): its stack then carries its own provider function,
+which the stand-in creates in moto and serves with this project's provider
+binary, run with the environment the synthesized function sets.
 
 Usage:
   scripts/deadlock.py [--check] [--moto-url URL] [--provider-bin PATH]
@@ -43,8 +46,9 @@ from standin import (  # noqa: E402
     Aws,
     CdkHandlers,
     CloudFormation,
-    Provider,
+    Providers,
     StandInError,
+    provider_functions,
 )
 
 OLD_CDK = "2.255.0"  # has the in-use check (so do 2.256.0 and 2.257.0; 2.258.0 dropped it)
@@ -52,6 +56,9 @@ NEW_CDK = "2.276.0"
 TOOLS = ROOT / ".tools" / "deadlock"
 PINS = ROOT / "scripts" / "deadlock"
 EXAMPLE = ROOT / "examples" / "cdk"
+LIBRARY = ROOT / "cdk"
+# the provider binary the library packs; `provider-binary.js placeholder` writes a stand-in for synth-only runs
+PACKAGE_BOOTSTRAP = LIBRARY / "assets" / "provider" / "bootstrap"
 SYNTH_OUT = TOOLS / "cdk.out"
 CONSUMER, PRODUCER = "ClientAppStack", "EdgeStack"
 FUNCTION = "AuthFunction"
@@ -136,17 +143,32 @@ def install(out: Out) -> None:
         stamp.write_text(lock)
 
 
+def run_quietly(what: str, cmd: list[str], cwd: Path) -> None:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=npm_env())
+    if proc.returncode != 0:
+        raise StandInError(f"{what} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+
+
 def example_installed(out: Out) -> None:
-    marker = EXAMPLE / "node_modules" / ".package-lock.json"
-    if not marker.exists() or (EXAMPLE / "package-lock.json").stat().st_mtime > marker.stat().st_mtime:
-        out.say("installing examples/cdk (npm ci)")
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=EXAMPLE, check=True, env=npm_env())
+    """The root npm workspace (cdk/ and examples/cdk/), the library compiled, a bootstrap for synth."""
+    marker = ROOT / "node_modules" / ".package-lock.json"
+    if not marker.exists() or (ROOT / "package-lock.json").stat().st_mtime > marker.stat().st_mtime:
+        out.say("installing the npm workspace: cdk/ and examples/cdk/ (npm ci at the repository root)")
+        run_quietly("npm ci", ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], ROOT)
+    built = LIBRARY / "lib" / "index.js"
+    sources = sorted((LIBRARY / "src").glob("*.ts"))
+    if not built.exists() or any(src.stat().st_mtime > built.stat().st_mtime for src in sources):
+        out.say("compiling cdk-cross-region-param (npm run build -w cdk: jsii)")
+        run_quietly("npm run build -w cdk", ["npm", "run", "build", "-w", "cdk"], ROOT)
+    if not PACKAGE_BOOTSTRAP.exists():
+        out.say(f"writing the placeholder bootstrap {PACKAGE_BOOTSTRAP.relative_to(ROOT)} (synth only; never deployed)")
+        run_quietly("provider-binary.js placeholder", ["node", str(LIBRARY / "scripts" / "provider-binary.js"), "placeholder"], ROOT)
 
 
 def synth(out: Out) -> dict[str, dict[str, dict]]:
     """`cdk synth` of bin/deadlock.ts with examples/cdk's aws-cdk-lib; {step: {stack: template}}."""
     shutil.rmtree(SYNTH_OUT, ignore_errors=True)
-    version = json.loads((EXAMPLE / "node_modules" / "aws-cdk-lib" / "package.json").read_text())["version"]
+    version = json.loads(module_file("aws-cdk-lib/package.json").read_text())["version"]
     out.say(f"cdk synth examples/cdk/bin/deadlock.ts (aws-cdk-lib {version}) -> {SYNTH_OUT.relative_to(ROOT)}")
     proc = subprocess.run(
         [
@@ -168,6 +190,14 @@ def synth(out: Out) -> dict[str, dict[str, dict]]:
             name = props.get("stackName")
             steps.setdefault(step, {})[name] = json.loads((assembly / props["templateFile"]).read_text())
     return steps
+
+
+def module_file(name: str) -> Path:
+    """`name` as examples/cdk resolves it (its own node_modules, else the workspace root's)."""
+    for base in (EXAMPLE, ROOT):
+        if (base / "node_modules" / name).exists():
+            return base / "node_modules" / name
+    raise StandInError(f"{name} is not installed (npm ci at the repository root)")
 
 
 def free_port() -> int:
@@ -232,9 +262,9 @@ def stuck_state(out: Out, aws: Aws, cfn: CloudFormation, steps: dict) -> tuple:
     return edge, app, v1
 
 
-def part1(out: Out, aws: Aws, steps: dict, version: str, provider=None) -> tuple:
+def part1(out: Out, aws: Aws, steps: dict, version: str, providers=None) -> tuple:
     cdk = CdkHandlers(version, TOOLS / f"cdk-{version}", aws.endpoint, PINS / "run-handler.js")
-    cfn = CloudFormation(aws, cdk, provider)
+    cfn = CloudFormation(aws, cdk, providers, assets=SYNTH_OUT)
     out.head(f"aws-cdk-lib {version}: CDK's own writer and reader ({cdk.handler_path('Custom::CrossRegionExportWriter').relative_to(ROOT)})")
     edge, app, v1 = stuck_state(out, aws, cfn, steps)
     before = aws.exports("ap-northeast-1", CONSUMER)
@@ -286,12 +316,29 @@ def part1(out: Out, aws: Aws, steps: dict, version: str, provider=None) -> tuple
 # ------------------------------------------------------------------ part 2
 
 
+def intrinsics(node, name: str) -> list:
+    """Every use of the intrinsic function `name` in a template fragment."""
+    if isinstance(node, dict):
+        found = [node[name]] if name in node else []
+        return found + [x for v in node.values() for x in intrinsics(v, name)]
+    if isinstance(node, list):
+        return [x for v in node for x in intrinsics(v, name)]
+    return []
+
+
+def the_custom_resource(template: dict) -> tuple[str, dict]:
+    found = [(k, r) for k, r in template["Resources"].items() if r["Type"] == "Custom::CrossRegionParam"]
+    if len(found) != 1:
+        raise CheckFailed(f"{CONSUMER} should hold one Custom::CrossRegionParam, not {len(found)}")
+    return found[0]
+
+
 def part2(out: Out, aws: Aws, steps: dict, binary: str) -> None:
-    with Provider(binary, aws.endpoint) as provider:
-        out.head(f"the migration (docs/migrating.md), aws-cdk-lib {OLD_CDK} handlers, this project's provider")
+    with Providers(binary, aws.endpoint, PACKAGE_BOOTSTRAP) as providers:
+        out.head(f"the migration (docs/migrating.md), aws-cdk-lib {OLD_CDK} handlers; the consumer switched to cdk-cross-region-param's EdgeFunctionVersion")
         out.say(f"  the stuck state again, as above: first deploy, then the edge change refused (aws-cdk-lib {OLD_CDK})")
         again = Out(quiet=True, heads=False)
-        cfn, edge, app, v1 = part1(again, aws, steps, OLD_CDK, provider)
+        cfn, edge, app, v1 = part1(again, aws, steps, OLD_CDK, providers)
         out.checks += again.checks
         wname, _ = writer(edge)
         out.say(f"  stuck: {PRODUCER} {edge.status}. Step 0: aws cloudformation continue-update-rollback --stack-name {PRODUCER} --resources-to-skip {wname}")
@@ -306,14 +353,43 @@ def part2(out: Out, aws: Aws, steps: dict, binary: str) -> None:
         out.say(f"  published versions of {FUNCTION}: {versions}; in use: {in_use}")
         out.check(max(int(v) for v in versions) > int(in_use), "the newest published version is not the one in use (the failed update's version was retained): pin Qualifier")
 
-        out.say("  Step 1: the provider is deployed in ap-northeast-1 (here: the binary behind a local Lambda Runtime API)")
-        out.say(f"  Step 2: {CONSUMER} reads the version with Custom::CrossRegionParam, Qualifier {in_use}; deploy only {CONSUMER}")
+        out.say("  Step 1: npm install cdk-cross-region-param in the consumer's app (here: the workspace's cdk/); nothing to deploy yet")
+        out.say(f"  Step 2: {CONSUMER} switches to the library's EdgeFunctionVersion construct, qualifier {in_use}; deploy only {CONSUMER}")
         switch = steps["Switch"][CONSUMER]
-        q = switch["Resources"]["EdgeAuth"]["Properties"].get("Qualifier")
+        lid, resource = the_custom_resource(switch)
+        q = resource["Properties"].get("Qualifier")
         out.check(q == in_use, f"the synthesized Qualifier ({q}) is the version in use ({in_use}) (cdk -c pinnedEdgeVersion=...)")
+        imports = intrinsics(switch, "Fn::ImportValue")
+        out.check(not imports, f"the switched {CONSUMER} has no Fn::ImportValue at all" + (f" (found {imports})" if imports else ""))
+        functions = {k: r["Properties"] for k, r in switch["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+        fn, props = next(iter(functions.items())) if len(functions) == 1 else ("-", {})
+        out.check(
+            len(functions) == 1 and props.get("Architectures") == ["arm64"] and props.get("Runtime") == "provided.al2023",
+            f"exactly one Lambda function in {CONSUMER}, the library's provider {fn} ({props.get('Runtime')}, "
+            f"{'/'.join(props.get('Architectures') or ['x86_64'])})" + ("" if len(functions) == 1 else f"; found {sorted(functions)}"),
+        )
+        token = resource["Properties"].get("ServiceToken")
+        out.check(provider_functions(switch) == {fn} and token == {"Fn::GetAtt": [fn, "Arn"]},
+                  f"{lid}'s ServiceToken is Fn::GetAtt {fn}.Arn, the stack's own provider (was {json.dumps(token)})" if token != {"Fn::GetAtt": [fn, "Arn"]} else f"{lid}'s ServiceToken is Fn::GetAtt {fn}.Arn: the stack's own provider, no import")
+        timeout = resource["Properties"].get("ServiceTimeout")
+        out.check(str(timeout) == str(int(props.get("Timeout", 3)) + 60),
+                  f"{lid}'s ServiceTimeout ({timeout} s) is the provider function's timeout ({props.get('Timeout')} s) plus 60 s")
         st = app.deploy(switch)
         out.calls(app)
         out.check(st == "UPDATE_COMPLETE", f"{CONSUMER} UPDATE_COMPLETE (got {st})")
+        created = [c.type for c in app.calls if c.request == "Create"]
+        parts = ["AWS::Logs::LogGroup", "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Lambda::Function"]
+        out.check(
+            all(t in created for t in parts) and all(created.index(t) < created.index("Custom::CrossRegionParam") for t in parts),
+            "the deploy created the provider's log group, role, policy and function before the resource that uses it",
+        )
+        provider_state = app.resources[fn]
+        deployed = aws.client("lambda", "ap-northeast-1").get_function_configuration(FunctionName=app.resources[fn].physical)
+        env = deployed.get("Environment", {}).get("Variables", {})
+        out.check(
+            deployed["Architectures"] == ["arm64"] and env == props.get("Environment", {}).get("Variables"),
+            f"the provider function exists in ap-northeast-1 (arm64, {', '.join(f'{k}={v}' for k, v in sorted(env.items()))}); its answer came from this project's binary run with that environment",
+        )
         dist = app.resource_of_type("AWS::CloudFront::Distribution")[1]
         out.check(dist.data["EdgeLambdaArn"] == v1, f"the distribution still runs {v1}")
         out.check(app.resource_of_type("Custom::CrossRegionExportReader") is None, "the ExportsReader is gone from the consumer")
@@ -327,21 +403,25 @@ def part2(out: Out, aws: Aws, steps: dict, binary: str) -> None:
         out.check(st == "UPDATE_COMPLETE", f"{PRODUCER} UPDATE_COMPLETE (got {st})")
         out.check(writer(edge) is None and not aws.exports("ap-northeast-1", CONSUMER), "the writer's Delete removed its parameters")
 
-        out.say("  Step 4: deploy as usual: producer first, then the consumer (Qualifier removed, new Refresh)")
+        out.say("  Step 4: deploy as usual: producer first, then the consumer (qualifier removed, a new Refresh.withValue each step)")
         arns = []
         for step in ("Edge2", "Edge3", "Edge4"):
             st = edge.deploy(steps[step][PRODUCER])
             out.calls(edge)
             out.check(st == "UPDATE_COMPLETE", f"{step}: {PRODUCER} UPDATE_COMPLETE (got {st})")
             published = [r.physical for k, r in edge.resources.items() if r.type == "AWS::Lambda::Version" and k in steps[step][PRODUCER]["Resources"]]
+            lid, resource = the_custom_resource(steps[step][CONSUMER])
+            if step == "Edge2":
+                out.check("Qualifier" not in resource["Properties"], f"{step}: {lid} has no Qualifier: the newest published version")
             st = app.deploy(steps[step][CONSUMER])
             out.calls(app)
             out.check(st == "UPDATE_COMPLETE", f"{step}: {CONSUMER} UPDATE_COMPLETE (got {st})")
-            got = app.resources["EdgeAuth"].data["VersionArn"]
+            got = app.resources[lid].data["VersionArn"]
             dist = app.resource_of_type("AWS::CloudFront::Distribution")[1]
             out.check(got == published[0] and dist.data["EdgeLambdaArn"] == got, f"{step}: the provider delivered {got}, the producer's new version, and the distribution runs it")
             arns.append(got)
         out.check(len(set(arns)) == 3 and v1 not in arns, f"three distinct edge version ARNs: {arns}")
+        out.check(app.resources[fn] is provider_state, "the edge deploys left the provider function as step 2 created it")
 
 
 def main() -> int:

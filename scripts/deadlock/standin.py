@@ -4,21 +4,30 @@ moto can neither run Lambda code nor call custom resources, so this module does
 what CloudFormation would do for the resources the story depends on, and no
 more:
 
-* ``AWS::Lambda::Function`` / ``AWS::Lambda::Version``: created, updated and
-  published in moto's Lambda (us-east-1), so version numbers and ARNs are real
-  moto values.
+* ``AWS::Lambda::Function`` / ``AWS::Lambda::Version``: the edge function
+  (inline code) created, updated and published in moto's Lambda in its stack's
+  region, so version numbers and ARNs are real moto values.
+* The provider function cdk-cross-region-param adds to a consuming stack (the
+  function a ``Custom::CrossRegionParam`` names in its ``ServiceToken``) with
+  its ``AWS::IAM::Role``, ``AWS::IAM::Policy`` and ``AWS::Logs::LogGroup``:
+  created in moto (the code from the synthesized asset, zipped as ``cdk deploy``
+  publishes it), and served by this project's provider binary (``Providers``).
 * ``Custom::CrossRegionExportWriter`` / ``Custom::CrossRegionExportReader``:
   aws-cdk-lib's own handler code (from the pinned package) run under node with
-  the request CloudFormation would send; its SDK calls go to moto's SSM.
-* ``Custom::CrossRegionParam``: this project's provider binary, run by the
-  Lambda Runtime API of ``make demo`` (``scripts/demo/runtime.py``) and
-  answering on a local ResponseURL.
+  the request CloudFormation would send; its SDK calls go to moto's SSM. The
+  Lambda functions and roles CDK adds for them are left out.
+* ``Custom::CrossRegionParam``: sent to the function its ``ServiceToken``
+  resolves to, which must be a provider function of the stack: this project's
+  provider binary, run by the Lambda Runtime API of ``make demo``
+  (``scripts/demo/runtime.py``) with that function's environment, answering on
+  a local ResponseURL.
 * ``AWS::CloudFront::Distribution``: only its edge function association is
   recorded (moto's CloudFront is not involved).
 
 Every other resource type is left out. Dynamic references
 (``{{resolve:ssm:NAME}}``) are resolved by reading moto's SSM, as CloudFormation
-resolves them before it calls a resource. The update and rollback order follows
+resolves them before it calls a resource; ``Fn::Join``, ``Fn::Sub`` and the
+pseudo parameters as CloudFormation would. The update and rollback order follows
 CloudFormation's documented behaviour (create/update in dependency order,
 old resources deleted in the cleanup phase, rollback Updates with the previous
 properties); that order is this module's reading of the AWS documentation, not
@@ -27,11 +36,14 @@ something moto shows.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import queue
+import random
 import re
+import string
 import subprocess
 import tempfile
 import threading
@@ -45,7 +57,6 @@ import boto3
 from botocore.exceptions import ClientError
 
 ACCOUNT = "123456789012"
-PROVIDER_ARN = f"arn:aws:lambda:ap-northeast-1:{ACCOUNT}:function:CrossRegionParam-Function"
 EXPORT_PREFIX = "/cdk/exports/"
 STRONG_REF_TAG = "aws-cdk:strong-ref:"
 
@@ -132,6 +143,23 @@ def zip_source(source: str) -> bytes:
     return buf.getvalue()
 
 
+def zip_directory(directory: Path) -> bytes:
+    """A directory asset as `cdk deploy` publishes it: a zip of its files, modes kept."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(p for p in directory.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(str(f.relative_to(directory)), date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = (f.stat().st_mode & 0o777 | 0o100000) << 16
+            z.writestr(info, f.read_bytes())
+    return buf.getvalue()
+
+
+def generated_name(stack: str, lid: str, limit: int) -> str:
+    """A physical name as CloudFormation generates one: stack, logical id, random suffix."""
+    suffix = "".join(random.choices(string.ascii_uppercase + string.digits, k=12))
+    return f"{stack}-{lid}"[: limit - len(suffix) - 1] + "-" + suffix
+
+
 # ------------------------------------------------------------------ CDK handlers
 
 
@@ -208,26 +236,41 @@ class CdkHandlers:
 # --------------------------------------------------------------------- provider
 
 
-class Provider:
-    """The project's provider binary, run by the demo's Lambda Runtime API.
+PLACEHOLDER_MARK = b"cdk-cross-region-param placeholder"
 
-    `demo.runtime.LambdaRuntime` (scripts/demo/, shared with `make demo`) runs
-    the binary as Lambda would; this class adds the ResponseURL: a loopback
-    server that receives the provider's answer PUT for each request.
+
+class Providers:
+    """This project's provider binary in place of each provider function the stand-in creates.
+
+    cdk-cross-region-param packs the provider as `bootstrap` (provided.al2023,
+    arm64); a synth-only checkout carries a placeholder there. The stand-in
+    checks that a function's package holds that `bootstrap`, then runs the
+    host build of the same binary under the demo's Lambda Runtime API
+    (`demo.runtime.LambdaRuntime`, scripts/demo/, shared with `make demo`)
+    with the environment Lambda would give that function: its own
+    `Environment.Variables` (the allow-lists the library sets), Lambda's
+    reserved variables from its configuration, and, for a local run, moto as
+    the AWS endpoint and the loopback ResponseURL host. One process per
+    function, restarted when its code or configuration changes (as Lambda
+    starts new execution environments). A loopback server receives the answer
+    PUT of each request.
     """
 
-    def __init__(self, binary: str, endpoint: str):
+    def __init__(self, binary: str, endpoint: str, package_bootstrap: Path):
         self.binary = binary
         self.endpoint = endpoint
+        self.package_bootstrap = package_bootstrap
         self._answers: dict[str, queue.Queue] = {}
         self._server: ThreadingHTTPServer | None = None
-        self._runtime = None
+        self._functions: dict[str, tuple[str, object]] = {}  # ARN -> (configuration key, LambdaRuntime)
+        self._runtime_mod = None
 
-    def __enter__(self) -> "Provider":
+    def __enter__(self) -> "Providers":
         try:
             from demo import runtime  # scripts/demo/, on sys.path via scripts/deadlock.py
         except ImportError as e:
             raise StandInError(f"scripts/demo/ (the Lambda Runtime API of `make demo`) cannot be imported: {e}") from None
+        self._runtime_mod = runtime
 
         outer = self
 
@@ -249,26 +292,77 @@ class Provider:
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.response_base = f"http://127.0.0.1:{self._server.server_address[1]}/cfn-response/"
-        env = runtime.aws_env(self.endpoint, "ap-northeast-1")
-        env.update(CRP_RESPONSE_URL_HOSTS="127.0.0.1", CRP_ALLOWED_REGIONS="us-east-1")
-        self._runtime = runtime.LambdaRuntime(self.binary, env)
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._runtime is not None:
-            self._runtime.close()
+        for arn in list(self._functions):
+            self.remove(arn)
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
 
-    def invoke(self, event: dict) -> dict:
-        """Delivers one request; returns the answer the provider PUT to its ResponseURL."""
+    def package(self, code: bytes) -> str:
+        """What the function's package holds, or StandInError when it is not the library's provider."""
+        try:
+            with zipfile.ZipFile(io.BytesIO(code)) as z:
+                bootstrap = z.read("bootstrap")
+        except (KeyError, zipfile.BadZipFile):
+            raise StandInError("a provided.al2023 function without a `bootstrap` in its package is not played") from None
+        if not self.package_bootstrap.is_file() or bootstrap != self.package_bootstrap.read_bytes():
+            raise StandInError(
+                f"the function's bootstrap is not cdk-cross-region-param's ({self.package_bootstrap}): not played"
+            )
+        return "the library's placeholder bootstrap" if PLACEHOLDER_MARK in bootstrap else "the library's bootstrap"
+
+    def deploy(self, arn: str, region: str, props: dict, code: bytes) -> str:
+        """Serves `arn` (a function just created or updated) with the binary; returns what runs it."""
+        runtime = self._runtime_mod
+        if runtime is None:
+            raise StandInError("Providers used outside its `with` block")
+        what = self.package(code)
+        name = arn.split(":")[6]
+        logging = props.get("LoggingConfig") or {}
+        env = runtime.aws_env(self.endpoint, region)
+        env.update({k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()})
+        # Lambda's reserved variables for this function's configuration
+        env.update(
+            AWS_DEFAULT_REGION=region,
+            AWS_LAMBDA_FUNCTION_NAME=name,
+            AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+            AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(props.get("MemorySize", 128)),
+            AWS_LAMBDA_LOG_GROUP_NAME=str(logging.get("LogGroup") or f"/aws/lambda/{name}"),
+            AWS_LAMBDA_LOG_STREAM_NAME="deadlock",
+        )
+        if logging.get("LogFormat") == "JSON":
+            env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            env["AWS_LAMBDA_LOG_LEVEL"] = str(logging.get("ApplicationLogLevel") or "INFO")
+        # a local run: answers go to the loopback ResponseURL of this class
+        env["CRP_RESPONSE_URL_HOSTS"] = "127.0.0.1"
+        timeout = float(props.get("Timeout", 3))
+        key = json.dumps([env, timeout, hashlib.sha256(code).hexdigest()], sort_keys=True)
+        running = self._functions.get(arn)
+        if running is None or running[0] != key:
+            self.remove(arn)
+            self._functions[arn] = (key, runtime.LambdaRuntime(self.binary, env, timeout_s=timeout))
+        return f"{what}; this project's {Path(self.binary).name} binary runs in its place"
+
+    def remove(self, arn: str) -> None:
+        running = self._functions.pop(arn, None)
+        if running is not None:
+            running[1].close()
+
+    def serves(self, arn: str) -> bool:
+        return arn in self._functions
+
+    def invoke(self, arn: str, event: dict) -> dict:
+        """Delivers one request to function `arn`; returns the answer the provider PUT to its ResponseURL."""
+        _, fn = self._functions[arn]
         rid = event["RequestId"]
-        event = dict(event, ResponseURL=self.response_base + rid, ServiceToken=PROVIDER_ARN)
+        event = dict(event, ResponseURL=self.response_base + rid)
         answer: queue.Queue = queue.Queue()
         self._answers[rid] = answer
         try:
-            outcome = self._runtime.invoke(event)
+            outcome = fn.invoke(event, wait_s=fn.timeout_s + 5)
             try:
                 return answer.get(timeout=10)
             except queue.Empty:
@@ -324,6 +418,28 @@ def _refs(node, out: set[str]) -> set[str]:
     return out
 
 
+def _deps(resource: dict) -> set[str]:
+    """Logical ids a resource names: Ref, Fn::GetAtt and DependsOn."""
+    depends = resource.get("DependsOn") or []
+    return _refs(resource.get("Properties", {}), set()) | set(depends if isinstance(depends, list) else [depends])
+
+
+def provider_functions(template: dict) -> set[str]:
+    """The functions a Custom::CrossRegionParam names as its ServiceToken (`Fn::GetAtt [fn, Arn]`)."""
+    resources = template.get("Resources", {})
+    out = set()
+    for r in resources.values():
+        if r["Type"] != "Custom::CrossRegionParam":
+            continue
+        token = (r.get("Properties") or {}).get("ServiceToken")
+        if isinstance(token, dict) and set(token) == {"Fn::GetAtt"}:
+            lid, attr = token["Fn::GetAtt"] if isinstance(token["Fn::GetAtt"], list) else token["Fn::GetAtt"].split(".", 1)
+            if attr == "Arn" and resources.get(lid, {}).get("Type") == "AWS::Lambda::Function":
+                out.add(lid)
+    return out
+
+
+PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix", "AWS::StackName", "AWS::StackId")
 DYNAMIC_SSM = re.compile(r"\{\{resolve:ssm:([^}:]+)\}\}")
 
 
@@ -338,11 +454,15 @@ class CloudFormation:
         "Custom::CrossRegionExportReader",
         "Custom::CrossRegionParam",
     )
+    # played only as part of a provider function (its role, policy, log group)
+    PROVIDER_PARTS = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Logs::LogGroup")
 
-    def __init__(self, aws: Aws, cdk: CdkHandlers, provider: Provider | None = None):
+    def __init__(self, aws: Aws, cdk: CdkHandlers, providers: Providers | None = None, assets: Path | None = None):
+        """`assets`: the cloud assembly root holding the `asset.<hash>` directories of the templates."""
         self.aws = aws
         self.cdk = cdk
-        self.provider = provider
+        self.providers = providers
+        self.assets = assets
         self.stacks: dict[str, Stack] = {}
 
     def stack(self, name: str, region: str) -> "Stack":
@@ -373,25 +493,36 @@ class Stack:
                 lid = node["Ref"]
                 if lid in current:
                     return current[lid].physical
-                if lid == "AWS::Region":
-                    return self.region
-                if lid == "AWS::AccountId":
-                    return ACCOUNT
+                if lid in PSEUDO:
+                    return self._pseudo(lid)
                 return f"<{lid}>"  # a resource the stand-in leaves out
             if set(node) == {"Fn::GetAtt"}:
                 lid, attr = node["Fn::GetAtt"] if isinstance(node["Fn::GetAtt"], list) else node["Fn::GetAtt"].split(".", 1)
                 res = current.get(lid)
                 if res is None:
                     return f"<{lid}.{attr}>"  # a resource the stand-in leaves out
-                if attr == "Arn" and res.type == "AWS::Lambda::Function":
-                    return res.data["Arn"]
                 if attr not in res.data:
                     raise StackFailed(f"{lid} has no attribute {attr}")
                 return res.data[attr]
             if set(node) == {"Fn::ImportValue"}:
-                if node["Fn::ImportValue"] == "CrossRegionParam-ServiceToken":
-                    return PROVIDER_ARN
-                raise StandInError(f"{self.name}: import {node['Fn::ImportValue']} is not played")
+                # no stack of the story exports anything
+                raise StandInError(f"{self.name}: Fn::ImportValue {json.dumps(node['Fn::ImportValue'])} is not played")
+            if set(node) == {"Fn::Join"}:
+                sep, parts = node["Fn::Join"]
+                return str(sep).join(str(p) for p in self._resolve(parts, current))
+            if set(node) == {"Fn::Sub"}:
+                text, names = (node["Fn::Sub"], {}) if isinstance(node["Fn::Sub"], str) else node["Fn::Sub"]
+                names = self._resolve(names, current)
+
+                def var(m):
+                    ref = m.group(1)
+                    if ref in names:
+                        return str(names[ref])
+                    if "." in ref:
+                        return str(self._resolve({"Fn::GetAtt": ref.split(".", 1)}, current))
+                    return str(self._resolve({"Ref": ref}, current))
+
+                return re.sub(r"\$\{([^}!]+)\}", var, text)
             return {k: self._resolve(v, current) for k, v in node.items()}
         if isinstance(node, list):
             return [self._resolve(v, current) for v in node]
@@ -408,17 +539,44 @@ class Stack:
             return DYNAMIC_SSM.sub(sub, node)
         return node
 
+    def _pseudo(self, name: str) -> str:
+        return {
+            "AWS::Region": self.region,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": self.name,
+            "AWS::StackId": self.stack_id,
+        }[name]
+
     def _played(self, template: dict) -> dict[str, dict]:
-        def played(r: dict) -> bool:
+        resources = template.get("Resources", {})
+        functions = provider_functions(template)
+
+        def played(k: str, r: dict) -> bool:
             if r["Type"] == "AWS::Lambda::Function":
-                # the edge function (inline code); CDK's own handler functions are left out
-                return "ZipFile" in (r.get("Properties", {}).get("Code") or {})
+                # the edge function (inline code) and the provider functions of
+                # Custom::CrossRegionParam; CDK's own handler functions are left out
+                return "ZipFile" in (r.get("Properties", {}).get("Code") or {}) or k in functions
             return r["Type"] in CloudFormation.PLAYED
 
-        return {k: r for k, r in template.get("Resources", {}).items() if played(r)}
+        out = {k: r for k, r in resources.items() if played(k, r)}
+        # a provider function's role, policy and log group, and whatever of those they name
+        todo = list(functions)
+        while todo:
+            for d in sorted(_deps(resources[todo.pop()])):
+                r = resources.get(d)
+                if r is not None and d not in out and r["Type"] in CloudFormation.PROVIDER_PARTS:
+                    out[d] = r
+                    todo.append(d)
+        # policies attached to a played role
+        for k, r in resources.items():
+            if r["Type"] == "AWS::IAM::Policy" and k not in out and _deps(r) & {d for d in out if out[d]["Type"] == "AWS::IAM::Role"}:
+                out[k] = r
+        return out
 
     def _order(self, played: dict[str, dict]) -> list[str]:
-        deps = {k: (_refs(r.get("Properties", {}), set()) | set(r.get("DependsOn", []) if isinstance(r.get("DependsOn"), list) else [r["DependsOn"]] if r.get("DependsOn") else [])) & set(played) for k, r in played.items()}
+        deps = {k: _deps(r) & set(played) for k, r in played.items()}
         order: list[str] = []
         seen: set[str] = set()
 
@@ -458,9 +616,10 @@ class Stack:
     def _custom(self, request: str, lid: str, rtype: str, props: dict, old: dict | None, physical: str | None, phase: str) -> tuple[str, dict]:
         event = self._event(request, lid, rtype, props, old, physical)
         if rtype == "Custom::CrossRegionParam":
-            if self.cfn.provider is None:
-                raise StandInError("no provider running for Custom::CrossRegionParam")
-            answer = self.cfn.provider.invoke(event)
+            token = props.get("ServiceToken")
+            if self.cfn.providers is None or not self.cfn.providers.serves(token):
+                raise StandInError(f"{self.name}: {lid}'s ServiceToken {token} is not a provider function the stand-in runs")
+            answer = self.cfn.providers.invoke(token, event)
             ok = answer.get("Status") == "SUCCESS"
             pid, data = answer.get("PhysicalResourceId", ""), dict(answer.get("Data") or {})
             detail = f"provider answered {answer.get('Status')}" + (
@@ -487,28 +646,10 @@ class Stack:
         retain = spec.get("DeletionPolicy") == "Retain"
         if before is not None and before.props == props:
             return "unchanged", before
-        lam = self.cfn.aws.client("lambda", "us-east-1")
-        if rtype == "AWS::Lambda::Function":
-            code = zip_source(props["Code"]["ZipFile"])
-            name = props.get("FunctionName") or f"{self.name}-{lid}"
-            if before is None:
-                f = lam.create_function(
-                    FunctionName=name,
-                    Runtime=props["Runtime"],
-                    Role=self.cfn.aws.edge_role(),
-                    Handler=props["Handler"],
-                    Code={"ZipFile": code},
-                    MemorySize=int(props.get("MemorySize", 128)),
-                    Timeout=int(props.get("Timeout", 3)),
-                    Architectures=props.get("Architectures", ["x86_64"]),
-                )
-                current[lid] = Resource(rtype, props, name, {"Arn": f["FunctionArn"]}, retain)
-                self.calls.append(Call(lid, rtype, "Create", True, f"function {name} created", phase))
-                return "created", None
-            lam.update_function_code(FunctionName=name, ZipFile=code)
-            current[lid] = Resource(rtype, props, name, before.data, retain)
-            self.calls.append(Call(lid, rtype, "Update", True, f"function {name}: code updated", phase))
-            return "updated", before
+        lam = self.cfn.aws.client("lambda", self.region)
+        if rtype in ("AWS::Lambda::Function",) + CloudFormation.PROVIDER_PARTS:
+            current[lid] = self._native(lid, rtype, props, before, retain, phase)
+            return ("updated" if before else "created"), before
         if rtype == "AWS::Lambda::Version":
             v = lam.publish_version(FunctionName=props["FunctionName"])
             current[lid] = Resource(rtype, props, v["FunctionArn"], {"Version": v["Version"]}, retain)
@@ -532,6 +673,110 @@ class Stack:
         current[lid] = Resource(rtype, props, pid, data, retain)
         return ("replaced" if pid != before.physical else "updated"), before
 
+    # ---- the natively played types other than versions and the distribution
+
+    def _code(self, props: dict) -> bytes:
+        code = props.get("Code") or {}
+        if "ZipFile" in code:
+            return zip_source(code["ZipFile"])
+        key = str(code.get("S3Key", ""))
+        asset = self.cfn.assets / f"asset.{key.removesuffix('.zip')}" if self.cfn.assets and key.endswith(".zip") else None
+        if asset is None or not asset.is_dir():
+            raise StandInError(f"{self.name}: the code {json.dumps(code)} is no asset of the synthesized assembly")
+        return zip_directory(asset)  # as `cdk deploy` publishes it to the bootstrap bucket
+
+    def _native(self, lid: str, rtype: str, props: dict, before: Resource | None, retain: bool, phase: str) -> Resource:
+        """Creates `lid` in moto, or brings it to `props`; returns its new state."""
+        aws = self.cfn.aws
+        request = "Update" if before else "Create"
+        if rtype == "AWS::Lambda::Function":
+            lam = aws.client("lambda", self.region)
+            code = self._code(props)
+            provider = str(props.get("Runtime", "")).startswith("provided")
+            config = dict(
+                Runtime=props["Runtime"],
+                Handler=props["Handler"],
+                MemorySize=int(props.get("MemorySize", 128)),
+                Timeout=int(props.get("Timeout", 3)),
+            )
+            if "Environment" in props:
+                config["Environment"] = {"Variables": dict((props["Environment"] or {}).get("Variables") or {})}
+            if before is None:
+                name = props.get("FunctionName") or generated_name(self.name, lid, 64)
+                role = props["Role"] if provider else aws.edge_role()  # the edge function: a role trusted by edgelambda
+                f = lam.create_function(
+                    FunctionName=name, Role=role, Code={"ZipFile": code},
+                    Architectures=props.get("Architectures", ["x86_64"]), **config,
+                )
+                data = {"Arn": f["FunctionArn"]}
+                detail = f"function {name} created"
+            else:
+                name, data = before.physical, before.data
+                lam.update_function_code(FunctionName=name, ZipFile=code)
+                if provider:
+                    lam.update_function_configuration(FunctionName=name, Role=props["Role"], **config)
+                detail = "code restored" if phase == "rollback" else f"function {name}: code updated"
+            if provider:
+                if self.cfn.providers is None:
+                    raise StandInError(f"{self.name}: {lid} ({props['Runtime']}) needs the provider binary")
+                env = ", ".join(f"{k}={v}" for k, v in sorted(config.get("Environment", {}).get("Variables", {}).items()))
+                runs = self.cfn.providers.deploy(data["Arn"], self.region, props, code)
+                detail = (
+                    f"function {name} {'created' if before is None else 'updated'} in {self.region} "
+                    f"({props['Runtime']}, {'/'.join(props.get('Architectures', ['x86_64']))}; {env or 'no environment'})\n"
+                    f"package: {runs}"
+                )
+            self.calls.append(Call(lid, rtype, "Update" if phase == "rollback" and before else request, True, detail, phase))
+            return Resource(rtype, props, name, data, retain)
+        if rtype == "AWS::IAM::Role":
+            iam = aws.client("iam", self.region)
+            trust = json.dumps(props["AssumeRolePolicyDocument"])
+            if before is None:
+                name = props.get("RoleName") or generated_name(self.name, lid, 64)
+                role = iam.create_role(
+                    RoleName=name, AssumeRolePolicyDocument=trust, Path=props.get("Path", "/"),
+                    Description=props.get("Description", ""),
+                )["Role"]
+                data = {"Arn": role["Arn"], "RoleId": role["RoleId"]}
+            else:
+                name, data = before.physical, before.data
+                iam.update_assume_role_policy(RoleName=name, PolicyDocument=trust)
+            for old in (before.props.get("ManagedPolicyArns") or []) if before else []:
+                iam.detach_role_policy(RoleName=name, PolicyArn=old)
+            for arn in props.get("ManagedPolicyArns") or []:
+                iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+            for p in props.get("Policies") or []:
+                iam.put_role_policy(RoleName=name, PolicyName=p["PolicyName"], PolicyDocument=json.dumps(p["PolicyDocument"]))
+            trusted = sorted(str(s.get("Principal", {}).get("Service")) for s in props["AssumeRolePolicyDocument"].get("Statement", []))
+            self.calls.append(Call(lid, rtype, request, True, f"role {name} {'created' if before is None else 'updated'}, trusted by {', '.join(trusted)}", phase))
+            return Resource(rtype, props, name, data, retain)
+        if rtype == "AWS::IAM::Policy":
+            iam = aws.client("iam", self.region)
+            name = before.physical if before else generated_name(self.name, lid[:5], 64)
+            document = json.dumps(props["PolicyDocument"])
+            for role in props.get("Roles") or []:
+                iam.put_role_policy(RoleName=role, PolicyName=props["PolicyName"], PolicyDocument=document)
+            for role in set((before.props.get("Roles") or []) if before else []) - set(props.get("Roles") or []):
+                iam.delete_role_policy(RoleName=role, PolicyName=before.props["PolicyName"])
+            actions = sorted({a for st in props["PolicyDocument"].get("Statement", []) for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])})
+            self.calls.append(Call(lid, rtype, request, True, f"inline policy {props['PolicyName']} on {', '.join(props.get('Roles') or [])}: {', '.join(actions)}", phase))
+            return Resource(rtype, props, name, {}, retain)
+        if rtype == "AWS::Logs::LogGroup":
+            logs = aws.client("logs", self.region)
+            if before is None:
+                name = props.get("LogGroupName") or generated_name(self.name, lid, 512)
+                logs.create_log_group(logGroupName=name)
+            else:
+                name = before.physical
+            if "RetentionInDays" in props:
+                logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+            else:
+                logs.delete_retention_policy(logGroupName=name)
+            data = {"Arn": f"arn:aws:logs:{self.region}:{ACCOUNT}:log-group:{name}:*"}
+            self.calls.append(Call(lid, rtype, request, True, f"log group {name} {'created' if before is None else 'updated'} (retention {props.get('RetentionInDays', 'none')} days)", phase))
+            return Resource(rtype, props, name, data, retain)
+        raise StandInError(f"{rtype} is not played")
+
     def _delete(self, lid: str, res: Resource, phase: str) -> None:
         if res.retain:
             self.calls.append(Call(lid, res.type, "Delete", True, f"retained (DeletionPolicy Retain): {res.physical}", phase))
@@ -543,9 +788,26 @@ class Stack:
                 pass  # recorded in calls; the stack operation goes on
             return
         if res.type == "AWS::Lambda::Version":
-            lam = self.cfn.aws.client("lambda", "us-east-1")
+            lam = self.cfn.aws.client("lambda", self.region)
             name, _, version = res.physical.rpartition(":")
             lam.delete_function(FunctionName=name, Qualifier=version)
+        elif res.type == "AWS::Lambda::Function":
+            self.cfn.aws.client("lambda", self.region).delete_function(FunctionName=res.physical)
+            if self.cfn.providers is not None:
+                self.cfn.providers.remove(res.data["Arn"])
+        elif res.type == "AWS::IAM::Policy":
+            iam = self.cfn.aws.client("iam", self.region)
+            for role in res.props.get("Roles") or []:
+                iam.delete_role_policy(RoleName=role, PolicyName=res.props["PolicyName"])
+        elif res.type == "AWS::IAM::Role":
+            iam = self.cfn.aws.client("iam", self.region)
+            for p in iam.list_role_policies(RoleName=res.physical)["PolicyNames"]:
+                iam.delete_role_policy(RoleName=res.physical, PolicyName=p)
+            for p in iam.list_attached_role_policies(RoleName=res.physical)["AttachedPolicies"]:
+                iam.detach_role_policy(RoleName=res.physical, PolicyArn=p["PolicyArn"])
+            iam.delete_role(RoleName=res.physical)
+        elif res.type == "AWS::Logs::LogGroup":
+            self.cfn.aws.client("logs", self.region).delete_log_group(logGroupName=res.physical)
         self.calls.append(Call(lid, res.type, "Delete", True, f"deleted {res.physical}", phase))
 
     # ---- stack operations
@@ -584,7 +846,7 @@ class Stack:
         for lid, what, before in done:
             if what == "replaced" and before is not None:
                 self._delete(lid, before, "cleanup")
-        for lid, res in self.resources.items():
+        for lid, res in reversed(list(self.resources.items())):  # dependents first
             if lid not in played:
                 self._delete(lid, res, "cleanup")
         self.resources = {k: v for k, v in current.items() if k in played}
@@ -609,10 +871,8 @@ class Stack:
                         current[lid] = before
                     else:
                         current.pop(lid, None)
-                elif before is not None and before.type == "AWS::Lambda::Function":
-                    lam = self.cfn.aws.client("lambda", "us-east-1")
-                    lam.update_function_code(FunctionName=before.physical, ZipFile=zip_source(before.props["Code"]["ZipFile"]))
-                    self.calls.append(Call(lid, before.type, "Update", True, "code restored", "rollback"))
+                elif before is not None and before.type in ("AWS::Lambda::Function",) + CloudFormation.PROVIDER_PARTS:
+                    self._native(lid, before.type, before.props, current[lid], before.retain, "rollback")
                     current[lid] = before
                 elif before is not None and before.type.startswith("Custom::"):
                     now = current[lid]

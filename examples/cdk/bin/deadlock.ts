@@ -6,9 +6,10 @@
 //   npx cdk synth --app 'npx ts-node --prefer-ts-exts bin/deadlock.ts' -o cdk.out.deadlock
 //
 //   Stuck1, Stuck2    crossRegionReferences, edge code revision 1 and 2 (the stuck deploy)
-//   Switch            ClientAppStack reads the version with Custom::CrossRegionParam,
-//                     Qualifier pinned; EdgeStack as synthesized alongside (no writer)
-//   Unpinned          the same without Qualifier
+//   Switch            ClientAppStack reads the version with cdk-cross-region-param's
+//                     EdgeFunctionVersion (its own provider function, no import),
+//                     qualifier pinned; EdgeStack as synthesized alongside (no writer)
+//   Unpinned          the same without qualifier
 //   Edge2..Edge4      edge code revisions 2, 3, 4 after the migration
 //
 // EdgeStack is the example's own. Do not deploy the Stuck shapes.
@@ -19,7 +20,6 @@ import { EdgeVersionSource, StoryClientStack } from '../lib/story-client-stack';
 const app = new App();
 const account = String(app.node.tryGetContext('account') ?? '123456789012');
 const functionName = String(app.node.tryGetContext('edgeFunctionName') ?? 'AuthFunction');
-const serviceTokenExport = String(app.node.tryGetContext('serviceTokenExport') ?? 'CrossRegionParam-ServiceToken');
 // The version the strong reference delivered when the switch happens.
 const pinnedVersion = String(app.node.tryGetContext('pinnedEdgeVersion') ?? '1');
 
@@ -53,7 +53,6 @@ for (const [name, step] of Object.entries(steps)) {
     ? { kind: 'strong-reference', versionArn: edge.version.functionArn }
     : {
         kind: 'provider',
-        serviceTokenExport,
         functionName,
         qualifier: step.qualifier,
         refresh: `${name}-revision-${step.revision}`,

@@ -1,21 +1,26 @@
-import { CfnOutput, CustomResource, Fn, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { EdgeFunctionVersion, Refresh } from 'cdk-cross-region-param';
 import { Construct } from 'constructs';
 
-/** Where the distribution's edge version ARN comes from. */
+/** Where the distribution's edge version comes from. */
 export type EdgeVersionSource =
   /** A token of EdgeStack (us-east-1) with crossRegionReferences: the story's starting point. */
   | { readonly kind: 'strong-reference'; readonly versionArn: string }
-  /** Custom::CrossRegionParam, read at deploy time: the way out. */
+  /**
+   * cdk-cross-region-param's EdgeFunctionVersion (Custom::CrossRegionParam,
+   * served by the provider function the library adds to this stack), read at
+   * deploy time: the way out.
+   */
   | {
       readonly kind: 'provider';
-      readonly serviceTokenExport: string;
       readonly functionName: string;
       /** Pins the version during the switch (the one the reference delivered). */
       readonly qualifier?: string;
+      /** Refresh.withValue: a new value makes CloudFormation ask the provider again. */
       readonly refresh: string;
     };
 
@@ -28,33 +33,25 @@ export interface StoryClientStackProps extends StackProps {
  * reproduction and the migration it plays (`make deadlock`, bin/deadlock.ts).
  *
  * With a strong reference CDK adds a `Custom::CrossRegionExportWriter` to
- * EdgeStack and a `Custom::CrossRegionExportReader` here; with the provider
- * there is neither. The example's ClientAppStack is the complete "after".
+ * EdgeStack and a `Custom::CrossRegionExportReader` here; with the library
+ * there is neither, and nothing is imported. The example's ClientAppStack is
+ * the complete "after".
  */
 export class StoryClientStack extends Stack {
   constructor(scope: Construct, id: string, props: StoryClientStackProps) {
     super(scope, id, props);
 
     const source = props.edgeVersion;
-    let versionArn: string;
+    let edgeVersion: lambda.IVersion;
     if (source.kind === 'strong-reference') {
-      versionArn = source.versionArn;
+      edgeVersion = lambda.Version.fromVersionArn(this, 'EdgeAuthVersion', source.versionArn);
     } else {
-      const properties: Record<string, string> = {
-        Region: 'us-east-1',
-        FunctionName: source.functionName,
-        EdgeEventType: 'viewer-request',
-        Refresh: source.refresh,
-      };
-      if (source.qualifier !== undefined) {
-        properties.Qualifier = source.qualifier;
-      }
-      const edgeAuth = new CustomResource(this, 'EdgeAuth', {
-        serviceToken: Fn.importValue(source.serviceTokenExport),
-        resourceType: 'Custom::CrossRegionParam',
-        properties,
-      });
-      versionArn = edgeAuth.getAttString('VersionArn');
+      edgeVersion = new EdgeFunctionVersion(this, 'EdgeAuth', {
+        functionName: source.functionName,
+        qualifier: source.qualifier,
+        edgeEventType: cloudfront.LambdaEdgeEventType.VIEWER_REQUEST,
+        refresh: Refresh.withValue(source.refresh),
+      }).version;
     }
 
     const bucket = new s3.Bucket(this, 'ContentBucket', {
@@ -72,7 +69,7 @@ export class StoryClientStack extends Stack {
         edgeLambdas: [
           {
             eventType: cloudfront.LambdaEdgeEventType.VIEWER_REQUEST,
-            functionVersion: lambda.Version.fromVersionArn(this, 'EdgeAuthVersion', versionArn),
+            functionVersion: edgeVersion,
           },
         ],
       },
