@@ -15,7 +15,21 @@ export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=f
 
 bash scripts/build.sh
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-node cdk/scripts/provider-binary.js stage "$target_dir/lambda/cross-region-param/bootstrap"
+# The bootstrap out of the zip template.yaml's function is made of (cargo-lambda
+# leaves only the zip), with the mode the zip records.
+staging="$target_dir/cdk-package-staging"
+rm -rf "$staging"
+mkdir -p "$staging"
+python3 - "$target_dir/lambda/cross-region-param/bootstrap.zip" "$staging" <<'PY'
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    info = z.getinfo("bootstrap")
+    path = os.path.join(sys.argv[2], "bootstrap")
+    with z.open(info) as src, open(path, "wb") as dst:
+        dst.write(src.read())
+    os.chmod(path, (info.external_attr >> 16) & 0o777 or 0o755)
+PY
+node cdk/scripts/provider-binary.js stage "$staging/bootstrap"
 
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund --loglevel=error
