@@ -366,9 +366,16 @@ impl Taken {
             }
             self.part.secret = true;
         }
+        // The version alone does not follow the value: a parameter deleted
+        // and re-created (or rewritten by a tool that keeps its version)
+        // starts again at the same version with another value. Its
+        // last-modified time moves whenever the value does, and is no secret.
+        let modified = p.last_modified_date().map_or_else(String::new, |d| {
+            format!("{}.{:09}", d.secs(), d.subsec_nanos())
+        });
         self.part
             .identity
-            .push(format!("{requested}@{}", p.version()));
+            .push(format!("{requested}@{}@{modified}", p.version()));
         Some(p.value().unwrap_or_default().to_owned())
     }
 
