@@ -573,9 +573,9 @@ async fn a_long_list_of_missing_names_is_cut_and_the_advice_still_arrives() {
     let ssm = FakeSsm::start(SsmMode::Missing).await;
     let provider = provider_for(&ssm.url(), test_config(&[])).await;
     let receiver = Scripted::start(vec![]).await;
-    // As many short names as an answer's Data could hold.
+    // As many names as an answer's Data could hold: far more than its Reason.
     let map: serde_json::Map<String, Value> = (0..300)
-        .map(|i| (format!("N{i}"), json!(format!("/nope/n{i}"))))
+        .map(|i| (format!("N{i}"), json!(format!("/nope/name-{i:04}"))))
         .collect();
     let event = create_event(
         &receiver.url(),
@@ -586,7 +586,7 @@ async fn a_long_list_of_missing_names_is_cut_and_the_advice_still_arrives() {
     let body = receiver.requests()[0].json();
     let reason = body["Reason"].as_str().unwrap();
     assert!(
-        reason.starts_with("SSM parameters /nope/n0, /nope/n1"),
+        reason.starts_with("SSM parameters /nope/name-0000, /nope/name-0001"),
         "{reason}"
     );
     assert!(!reason.contains("[truncated]"), "{reason}");
@@ -600,7 +600,11 @@ async fn a_long_list_of_missing_names_is_cut_and_the_advice_still_arrives() {
         .and_then(|head| head.rsplit(" and ").next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no count of the names left out: {reason}"));
-    assert_eq!(reason.matches("/nope/n").count() + more, 300, "{reason}");
+    assert_eq!(
+        reason.matches("/nope/name-").count() + more,
+        300,
+        "{reason}"
+    );
 }
 
 #[tokio::test]

@@ -467,3 +467,36 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         "no message".to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_records_a_searchable_error_type_for_each_failure() {
+        // Before: Lambda recorded `&alloc::boxed::Box<dyn core::error::Error + …>`.
+        let cases = [
+            (
+                ProviderError::NotDelivered(SendError::GaveUp {
+                    attempts: 0,
+                    last: "the deadline came".into(),
+                }),
+                "CrossRegionParam.ResponseNotDelivered",
+            ),
+            (
+                ProviderError::ResponseUrl(ResponseUrlError::NotAllowed("https://x/y".into())),
+                "CrossRegionParam.ResponseUrlRefused",
+            ),
+            (
+                ProviderError::Panicked("x".into()),
+                "CrossRegionParam.InternalError",
+            ),
+        ];
+        for (error, expected) in cases {
+            let message = error.to_string();
+            let diagnostic = lambda_runtime::Diagnostic::from(error);
+            assert_eq!(diagnostic.error_type, expected);
+            assert_eq!(diagnostic.error_message, message);
+        }
+    }
+}
