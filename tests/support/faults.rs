@@ -61,24 +61,28 @@ impl Scripted {
                         .unwrap()
                         .pop_front()
                         .unwrap_or(Step::Status(200));
-                    let status = match step {
-                        Step::Status(s) => {
-                            write_response(&mut stream, s, &[], b"").await;
-                            s
-                        }
-                        Step::Redirect(s, location) => {
-                            write_response(&mut stream, s, &[("location", location)], b"").await;
-                            s
-                        }
-                        Step::Close => return,
-                        Step::Slow(wait, s) => {
-                            tokio::time::sleep(wait).await;
-                            write_response(&mut stream, s, &[], b"").await;
-                            s
+                    // Counted before the answer is written: once the provider
+                    // has read a 2xx, a test may check the count at once.
+                    let count = |s: u16| {
+                        if (200..300).contains(&s) {
+                            acc.fetch_add(1, Ordering::SeqCst);
                         }
                     };
-                    if (200..300).contains(&status) {
-                        acc.fetch_add(1, Ordering::SeqCst);
+                    match step {
+                        Step::Status(s) => {
+                            count(s);
+                            write_response(&mut stream, s, &[], b"").await;
+                        }
+                        Step::Redirect(s, location) => {
+                            count(s);
+                            write_response(&mut stream, s, &[("location", location)], b"").await;
+                        }
+                        Step::Close => {}
+                        Step::Slow(wait, s) => {
+                            tokio::time::sleep(wait).await;
+                            count(s);
+                            write_response(&mut stream, s, &[], b"").await;
+                        }
                     }
                 });
             }
