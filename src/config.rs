@@ -19,7 +19,21 @@ pub const ENV_ALLOWED_ROLE_ARNS: &str = "CRP_ALLOWED_ROLE_ARNS";
 /// Environment variable: comma-separated host patterns a `ResponseURL` may use.
 pub const ENV_RESPONSE_URL_HOSTS: &str = "CRP_RESPONSE_URL_HOSTS";
 
-const DEFAULT_RESPONSE_URL_HOSTS: &str = "*.amazonaws.com,*.amazonaws.com.cn";
+/// The prefix of CloudFormation's own response buckets,
+/// `cloudformation-custom-resource-response-<region without dashes>`.
+const RESPONSE_BUCKET_PREFIX: &str = "cloudformation-custom-resource-response-";
+
+/// Each partition's DNS suffix, where its S3 endpoints live.
+const PARTITION_SUFFIXES: &[(&str, &str)] = &[
+    ("aws", "amazonaws.com"),
+    ("aws-us-gov", "amazonaws.com"),
+    ("aws-cn", "amazonaws.com.cn"),
+    ("aws-iso", "c2s.ic.gov"),
+    ("aws-iso-b", "sc2s.sgov.gov"),
+    ("aws-iso-e", "cloud.adc-e.uk"),
+    ("aws-iso-f", "csp.hci.ic.gov"),
+    ("aws-eusc", "amazonaws.eu"),
+];
 
 /// A configuration value that cannot be used.
 #[derive(Debug, Error)]
@@ -36,20 +50,38 @@ pub struct Config {
     parameter_paths: PathAllowList,
     regions: Option<Vec<String>>,
     role_arns: Vec<RolePattern>,
-    response_url_hosts: Vec<WildMatch>,
+    response_url_hosts: HostAllowList,
     refusal: Option<String>,
 }
 
+/// Where a ResponseURL may point.
+#[derive(Debug, Clone)]
+enum HostAllowList {
+    /// The default: CloudFormation's own response buckets, and nothing else
+    /// (see [`is_cloudformation_response_host`]).
+    CloudFormation,
+    /// `CRP_RESPONSE_URL_HOSTS`: wildcard host patterns.
+    Patterns(Vec<WildMatch>),
+}
+
+impl HostAllowList {
+    fn allows(&self, host: &str) -> bool {
+        match self {
+            Self::CloudFormation => is_cloudformation_response_host(host),
+            Self::Patterns(patterns) => patterns.iter().any(|p| p.matches(host)),
+        }
+    }
+}
+
 impl Default for Config {
-    /// The defaults the SPEC names: every path, every region, no role, AWS hosts only.
+    /// The defaults the SPEC names: every path, every region, no role,
+    /// CloudFormation's response hosts only.
     fn default() -> Self {
         Self {
             parameter_paths: PathAllowList::Any,
             regions: None,
             role_arns: Vec::new(),
-            response_url_hosts: split(DEFAULT_RESPONSE_URL_HOSTS)
-                .map(WildMatch::new)
-                .collect(),
+            response_url_hosts: HostAllowList::CloudFormation,
             refusal: None,
         }
     }
@@ -82,12 +114,16 @@ impl Config {
         let roles_raw = lookup(ENV_ALLOWED_ROLE_ARNS).unwrap_or_default();
         let role_arns = split(&roles_raw).map(RolePattern::new).collect();
 
-        let hosts_raw = lookup(ENV_RESPONSE_URL_HOSTS)
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_RESPONSE_URL_HOSTS.to_owned());
-        let response_url_hosts = split(&hosts_raw)
+        // Unset or empty: CloudFormation's own response hosts.
+        let hosts_raw = lookup(ENV_RESPONSE_URL_HOSTS).unwrap_or_default();
+        let patterns: Vec<WildMatch> = split(&hosts_raw)
             .map(|h| WildMatch::new(&h.to_ascii_lowercase()))
             .collect();
+        let response_url_hosts = if patterns.is_empty() {
+            HostAllowList::CloudFormation
+        } else {
+            HostAllowList::Patterns(patterns)
+        };
 
         Ok(Self {
             parameter_paths,
@@ -181,8 +217,97 @@ impl Config {
             .trim_end_matches(']')
             .to_ascii_lowercase();
         let scheme_ok = scheme == "https" || (scheme == "http" && is_loopback(&host));
-        scheme_ok && self.response_url_hosts.iter().any(|p| p.matches(&host))
+        scheme_ok && self.response_url_hosts.allows(&host)
     }
+}
+
+/// Whether `host` is one of CloudFormation's response buckets, addressed
+/// virtual-hosted style: `cloudformation-custom-resource-response-<R>.` then
+/// `s3.<suffix>`, `s3-<region>.<suffix>` or `s3.<region>.<suffix>`, where
+/// `<R>` is a region code without its dashes (`useast1`), `<region>` spelled
+/// with dashes must be that same region, and `<suffix>` is the DNS suffix of
+/// the region's partition. Nothing else under amazonaws.com (another bucket,
+/// an API Gateway, a Lambda URL) passes: whoever could invoke the provider
+/// could own one, and have the answer, decrypted values included, sent to it.
+pub(crate) fn is_cloudformation_response_host(host: &str) -> bool {
+    let Some((bucket_region, endpoint)) = host
+        .strip_prefix(RESPONSE_BUCKET_PREFIX)
+        .and_then(|rest| rest.split_once('.'))
+    else {
+        return false;
+    };
+    if !is_compact_region(bucket_region) {
+        return false;
+    }
+    let suffix_of = |region: &str| {
+        let partition = crate::input::partition_of(region);
+        PARTITION_SUFFIXES
+            .iter()
+            .find(|(p, _)| *p == partition)
+            .map(|(_, suffix)| *suffix)
+    };
+    let regional = |rest: &str| {
+        rest.split_once('.').is_some_and(|(region, suffix)| {
+            is_dashed_region(region)
+                && region.replace('-', "") == bucket_region
+                && suffix_of(region) == Some(suffix)
+        })
+    };
+    if let Some(rest) = endpoint.strip_prefix("s3-") {
+        return regional(rest);
+    }
+    let Some(rest) = endpoint.strip_prefix("s3.") else {
+        return false;
+    };
+    // `s3.<suffix>`: the partition's global endpoint; the bucket's region
+    // must still belong to the partition the suffix names.
+    let global = PARTITION_SUFFIXES.iter().any(|(partition, suffix)| {
+        rest == *suffix && compact_partition_matches(partition, bucket_region)
+    });
+    global || regional(rest)
+}
+
+/// `useast1`, `cnnorth1`, `usgovwest1`: lowercase letters, then digits.
+fn is_compact_region(s: &str) -> bool {
+    let letters = s.bytes().take_while(u8::is_ascii_lowercase).count();
+    let digits = &s[letters..];
+    letters >= 4 && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `us-east-1`, `eusc-de-east-1`: lowercase words joined by dashes, ending
+/// in a number.
+fn is_dashed_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    words.len() >= 2
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+/// Whether a region written without dashes belongs to `partition`: its
+/// regions' prefix, dashes dropped, starts it (and `aws` has none of the
+/// others' prefixes).
+fn compact_partition_matches(partition: &str, compact: &str) -> bool {
+    const PREFIXES: &[(&str, &str)] = &[
+        ("aws-cn", "cn"),
+        ("aws-us-gov", "usgov"),
+        ("aws-iso-b", "usisob"),
+        ("aws-iso-f", "usisof"),
+        ("aws-iso-e", "euisoe"),
+        ("aws-iso", "usiso"),
+        ("aws-eusc", "eusc"),
+    ];
+    let owner = PREFIXES
+        .iter()
+        .find(|(_, prefix)| compact.starts_with(prefix))
+        .map_or("aws", |(p, _)| p);
+    // GovCloud shares the commercial suffix.
+    owner == partition || (partition == "aws" && owner == "aws-us-gov")
 }
 
 /// A `CRP_ALLOWED_ROLE_ARNS` entry: `*` matches any run of characters
@@ -384,6 +509,57 @@ mod tests {
         assert!(c.role_allowed("arn:aws:iam::333333333333:role/reader?"));
         assert!(!c.role_allowed("arn:aws:iam::333333333333:role/readers"));
         assert!(!c.role_allowed("arn:aws:iam::3333:3333:role/reader?"));
+    }
+
+    #[test]
+    fn the_default_response_hosts_are_cloudformations_buckets_in_every_partition() {
+        let c = Config::default();
+        let from_env = config(&[(ENV_RESPONSE_URL_HOSTS, " ")]);
+        // The hosts of real ResponseURLs, with and without the region.
+        let allowed = [
+            "cloudformation-custom-resource-response-useast1.s3.amazonaws.com",
+            "cloudformation-custom-resource-response-useast1.s3.us-east-1.amazonaws.com",
+            "cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com",
+            "cloudformation-custom-resource-response-uswest2.s3-us-west-2.amazonaws.com",
+            "cloudformation-custom-resource-response-apnortheast1.s3-ap-northeast-1.amazonaws.com",
+            "cloudformation-custom-resource-response-apnortheast1.s3.ap-northeast-1.amazonaws.com",
+            "cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn",
+            "cloudformation-custom-resource-response-cnnorthwest1.s3.amazonaws.com.cn",
+            "cloudformation-custom-resource-response-usgovwest1.s3-us-gov-west-1.amazonaws.com",
+            "cloudformation-custom-resource-response-usisoeast1.s3.us-iso-east-1.c2s.ic.gov",
+            "cloudformation-custom-resource-response-usisobeast1.s3.us-isob-east-1.sc2s.sgov.gov",
+            "cloudformation-custom-resource-response-euscdeeast1.s3.eusc-de-east-1.amazonaws.eu",
+            "CLOUDFORMATION-custom-resource-response-useast1.S3.amazonaws.com",
+        ];
+        for host in allowed {
+            assert!(c.response_url_allowed("https", host), "{host}");
+            assert!(from_env.response_url_allowed("https", host), "{host}");
+        }
+        // Before: `*.amazonaws.com` let all of these through.
+        let refused = [
+            "attacker-bucket.s3.amazonaws.com",
+            "xyz.execute-api.us-east-1.amazonaws.com",
+            "abc.lambda-url.us-east-1.on.aws",
+            "cloudformation-custom-resource-response-useast1.evil.com",
+            "cloudformation-custom-resource-response-useast1.s3.amazonaws.com.evil.com",
+            "cloudformation-custom-resource-response-useast1.evil.s3.amazonaws.com",
+            "cloudformation-custom-resource-response-useast1-x.s3.amazonaws.com",
+            "cloudformation-custom-resource-response-.s3.amazonaws.com",
+            "cloudformation-custom-resource-response-useast1.s3.us-west-2.amazonaws.com",
+            "cloudformation-custom-resource-response-useast1.s3-us-east-1.amazonaws.com.cn",
+            "cloudformation-custom-resource-response-cnnorth1.s3.amazonaws.com",
+            "cloudformation-custom-resource-response-useast1.s3.amazonaws.com.cn",
+            "cloudformation-custom-resource-response-useast1.s3-website-us-east-1.amazonaws.com",
+            "x.cloudformation-custom-resource-response-useast1.s3.amazonaws.com",
+            "127.0.0.1",
+        ];
+        for host in refused {
+            assert!(!c.response_url_allowed("https", host), "{host}");
+        }
+        assert!(!c.response_url_allowed(
+            "http",
+            "cloudformation-custom-resource-response-useast1.s3.amazonaws.com"
+        ));
     }
 
     #[test]

@@ -65,12 +65,8 @@ impl Progress {
     pub fn describe(&self) -> String {
         let state = self.lock();
         if !state.pending.is_empty() {
-            state
-                .pending
-                .values()
-                .map(|p| p.what.clone())
-                .collect::<Vec<_>>()
-                .join(", ")
+            let pending: Vec<&str> = state.pending.values().map(|p| p.what.as_str()).collect();
+            crate::reason::listed(&pending, ", ", crate::reason::LIST_BUDGET)
         } else if let Some(last) = &state.last {
             format!("the step after {last}")
         } else {

@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use crate::aws::RoleToAssume;
 use crate::input::{PropertyProblem, Reader, is_region_code, kind};
-use crate::reason::quote;
+use crate::reason::{listed, quote};
 use crate::sources::{KINDS, Source};
 
 /// Properties every resource may set, whatever its sources.
@@ -24,6 +24,10 @@ const COMMON_TRAILING: &[&str] = &["RoleArn", "ExternalId", "NoEcho", "Refresh"]
 
 /// Properties that belong to CloudFormation itself; accepted and ignored.
 const CLOUDFORMATION_PROPERTIES: &[&str] = &["ServiceToken", "ServiceTimeout"];
+
+/// How many bytes the list of problems may take in a Reason; the known
+/// properties follow it, and must not be cut off.
+const PROBLEMS_BUDGET: usize = 2400;
 
 /// Keys longer than this get no "did you mean" (no known name is that long).
 const SUGGEST_MAX: usize = 64;
@@ -59,12 +63,11 @@ impl fmt::Display for PropertiesError {
         } else {
             "problems"
         };
-        let list: Vec<String> = self.problems.iter().map(ToString::to_string).collect();
         write!(
             f,
             "invalid properties ({} {noun}): {}",
             self.problems.len(),
-            list.join("; ")
+            listed(&self.problems, "; ", PROBLEMS_BUDGET)
         )?;
         if self.unknown {
             write!(f, "; known properties: {}", known_properties().join(", "))?;
@@ -129,6 +132,16 @@ impl ResourceProperties {
             no_echo,
             sources,
         })
+    }
+
+    /// Every Data key the resource asks for by name (those of a path or a
+    /// stack's outputs are known only once read).
+    pub fn data_key_names(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .flat_map(|s| s.data_keys())
+            .map(|(key, _)| key)
+            .collect()
     }
 
     /// The resource's inputs in canonical form, for the physical id: typed

@@ -15,7 +15,7 @@ use thiserror::Error;
 use crate::aws::{AssumeRoleError, AwsClients, RegionClients};
 use crate::config::Config;
 use crate::properties::ResourceProperties;
-use crate::reason::numbered;
+use crate::reason::{LIST_BUDGET, listed, numbered};
 use crate::sources::{Contribution, Source, SourceError};
 
 pub use crate::progress::Progress;
@@ -156,7 +156,11 @@ impl Resolver {
         if refused.is_empty() {
             Ok(())
         } else {
-            Err(ResolveError::NotAllowed(refused.join("; ")))
+            Err(ResolveError::NotAllowed(listed(
+                &refused,
+                "; ",
+                LIST_BUDGET,
+            )))
         }
     }
 

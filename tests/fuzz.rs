@@ -305,3 +305,339 @@ fn property_validation_never_panics_and_always_explains_a_refusal() {
         PROPERTIES.load(Ordering::Relaxed)
     );
 }
+
+// ---------------------------------------------------------------------------
+// The shapes of the third hardening pass: many selectors of one parameter,
+// nested Fn::Sub and condition DAGs, YAML aliases and tags, and cloud
+// assemblies with hostile paths. `crp`'s own modules are compiled in here so
+// the fuzzer drives them directly rather than through a process per input.
+
+#[allow(dead_code, unused_imports)]
+#[path = "../src/bin/crp/assembly.rs"]
+mod assembly;
+#[allow(dead_code, unused_imports)]
+#[path = "../src/bin/crp/evaluate.rs"]
+mod evaluate;
+#[allow(dead_code, unused_imports)]
+#[path = "../src/bin/crp/template.rs"]
+mod template;
+#[allow(dead_code, unused_imports)]
+#[path = "../src/bin/crp/yaml_scan.rs"]
+mod yaml_scan;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cross_region_param::protocol::fit;
+use cross_region_param::protocol::response::MAX_BODY_BYTES;
+use cross_region_param::{
+    Config as ProviderConfig, Deadline, Echo, Progress, Provider, Requester, Resolve, ResolveError,
+    Resolved, ResponseSender, RetryPolicy, Status,
+};
+
+static SELECTORS: AtomicU64 = AtomicU64::new(0);
+static EVALUATED: AtomicU64 = AtomicU64::new(0);
+static YAML: AtomicU64 = AtomicU64::new(0);
+static ASSEMBLIES: AtomicU64 = AtomicU64::new(0);
+
+/// A resolver that reads nothing and counts how often it is asked.
+struct Counting(Arc<AtomicU64>);
+
+impl Resolve for Counting {
+    async fn resolve(
+        &self,
+        _: &ResourceProperties,
+        _: &Requester,
+        _: &Progress,
+    ) -> Result<Resolved, ResolveError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(Resolved::default())
+    }
+}
+
+fn selector() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1u64..100_000).prop_map(|v| v.to_string()),
+        "[a-z][a-z0-9_.-]{0,20}",
+        Just(String::new()),
+    ]
+}
+
+#[test]
+fn many_selectors_of_one_name_are_refused_up_front_or_read_and_always_fit() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let asked = Arc::new(AtomicU64::new(0));
+    let provider = Provider::new(
+        Arc::new(Counting(Arc::clone(&asked))),
+        ResponseSender::new(RetryPolicy::default()).unwrap(),
+        Arc::new(ProviderConfig::default()),
+    );
+    let names = prop::sample::select(vec!["/one", "/myapp/x", "flat", "/a/b/c"]);
+    let entries = prop::collection::vec((names, selector()), 1..120);
+    let extra = prop_oneof![9 => Just(0usize), 1 => Just(1usize)];
+    let strategy = (entries, extra);
+    runner()
+        .run(&strategy, |(entries, extra)| {
+            SELECTORS.fetch_add(1, Ordering::Relaxed);
+            let mut map = Map::new();
+            for (i, (name, sel)) in entries.iter().enumerate() {
+                let reference = if sel.is_empty() {
+                    (*name).to_owned()
+                } else {
+                    format!("{name}:{sel}")
+                };
+                map.insert(format!("K{i}"), Value::String(reference));
+            }
+            // Sometimes far past what could fit.
+            for i in 0..extra * 1_000 {
+                map.insert(format!("X{i}"), Value::String(format!("/one:{}", i + 1)));
+            }
+            let event = serde_json::json!({
+                "RequestType": "Create", "ResponseURL": "http://127.0.0.1:9/r",
+                "StackId": "s", "RequestId": "r", "LogicalResourceId": "L",
+                "ResourceType": "Custom::CrossRegionParam",
+                "ResourceProperties": {"Region": "us-east-1", "Parameters": Value::Object(map.clone())}
+            });
+            let request = Request::from_bytes(&serde_json::to_vec(&event).unwrap()).unwrap();
+            let before = asked.load(Ordering::Relaxed);
+            let answer = runtime.block_on(provider.answer(&request, Deadline::after(std::time::Duration::from_secs(30))));
+            let resolved = asked.load(Ordering::Relaxed) > before;
+            if extra > 0 {
+                prop_assert_eq!(answer.status, Status::Failed);
+                prop_assert!(!resolved, "refused before any read");
+                // Refused as too many keys, unless a selector was invalid.
+                prop_assert!(
+                    answer.reason.contains("Data keys") || answer.reason.starts_with("invalid properties"),
+                    "{}",
+                    answer.reason
+                );
+            }
+            let (answer, body) = fit(&request, answer, &Echo::default());
+            prop_assert!(body.len() <= MAX_BODY_BYTES);
+            prop_assert!(!answer.reason.is_empty());
+            Ok(())
+        })
+        .unwrap();
+    println!(
+        "fuzz: {} Parameters maps of repeated selectors answered, no panic",
+        SELECTORS.load(Ordering::Relaxed)
+    );
+}
+
+/// A value built of nested intrinsic functions over a few leaves.
+fn intrinsic(depth: u32) -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        "[a-z]{0,6}".prop_map(Value::String),
+        Just(serde_json::json!({"Ref": "P"})),
+        Just(serde_json::json!({"Ref": "AWS::Region"})),
+        Just(serde_json::json!({"Fn::GetAtt": ["X", "Y"]})),
+    ];
+    leaf.prop_recursive(depth, 64, 3, |inner| {
+        prop_oneof![
+            inner
+                .clone()
+                .prop_map(|v| serde_json::json!({"Fn::Sub": ["${V}${V}${V}", {"V": v}]})),
+            prop::collection::vec(inner.clone(), 0..4)
+                .prop_map(|items| serde_json::json!({"Fn::Join": ["-", items]})),
+            inner
+                .clone()
+                .prop_map(|v| serde_json::json!({"Fn::Base64": v})),
+            (0usize..30, inner.clone(), inner)
+                .prop_map(|(c, a, b)| serde_json::json!({"Fn::If": [format!("C{c}"), a, b]})),
+        ]
+    })
+}
+
+/// Conditions C0..C29, each over the next ones (a DAG), ending in Equals.
+fn condition_dag() -> impl Strategy<Value = Map<String, Value>> {
+    prop::collection::vec((0usize..3, 1usize..4, any::<bool>()), 30).prop_map(|shapes| {
+        let mut out = Map::new();
+        for (i, (op, step, flip)) in shapes.into_iter().enumerate() {
+            let next = |k: usize| serde_json::json!({"Condition": format!("C{}", (i + k).min(30))});
+            let c = match op {
+                0 => serde_json::json!({"Fn::And": [next(1), next(step)]}),
+                1 => serde_json::json!({"Fn::Or": [next(step), next(1)]}),
+                _ => serde_json::json!({"Fn::Not": [next(1)]}),
+            };
+            out.insert(format!("C{i}"), c);
+            if flip {
+                out.insert("C30".into(), serde_json::json!({"Fn::Equals": ["a", "a"]}));
+            }
+        }
+        out.entry("C30")
+            .or_insert(serde_json::json!({"Fn::Equals": [{"Ref": "P"}, "b"]}));
+        out
+    })
+}
+
+#[test]
+fn nested_intrinsics_and_condition_dags_evaluate_within_their_bounds() {
+    let strategy = (intrinsic(40), condition_dag(), "[a-z]{0,40}");
+    runner()
+        .run(&strategy, |(value, conditions, parameter)| {
+            EVALUATED.fetch_add(1, Ordering::Relaxed);
+            let template = serde_json::json!({
+                "Parameters": {"P": {"Type": "String", "Default": parameter}},
+                "Conditions": conditions,
+                "Resources": {"X": {"Type": "AWS::S3::Bucket"}}
+            });
+            let scope = evaluate::Scope::new(
+                &template,
+                &BTreeMap::new(),
+                evaluate::StackEnv {
+                    stack_name: Some("App".into()),
+                    region: Some("us-east-1".into()),
+                    account: None,
+                },
+            );
+            scope.begin_resource();
+            let _ = scope.condition("C0");
+            match scope.eval(&value) {
+                Ok(Some(Value::String(s))) => prop_assert!(s.len() <= evaluate::STRING_MAX),
+                Ok(_) => {}
+                Err(evaluate::Unknown(why)) => prop_assert!(!why.is_empty()),
+            }
+            Ok(())
+        })
+        .unwrap();
+    println!(
+        "fuzz: {} nested Fn::Sub / condition DAG templates evaluated, no panic",
+        EVALUATED.load(Ordering::Relaxed)
+    );
+}
+
+/// YAML text made of anchors, aliases to them, and tags of every kind.
+fn yaml_text() -> impl Strategy<Value = String> {
+    let tag = prop::sample::select(vec![
+        "",
+        "",
+        "",
+        "!Ref ",
+        "!Sub ",
+        "!!str ",
+        "!!int ",
+        "!!python/object/apply:os.system ",
+        "!<tag:yaml.org,2002:str> ",
+        "!<tag:example.com,2000:x> ",
+        "!!binary ",
+        "! ",
+        "!Reff ",
+    ]);
+    let line = (0usize..4, 0usize..40, tag, 1usize..60);
+    prop::collection::vec(line, 1..200).prop_map(|lines| {
+        let mut out = String::from("Resources:\n  B:\n    Type: AWS::S3::Bucket\nItems:\n");
+        for (i, (kind, target, tag, width)) in lines.into_iter().enumerate() {
+            let item = match kind {
+                0 => format!("  - &a{i} {tag}{}\n", "v".repeat(width)),
+                1 => format!("  - *a{target}\n"),
+                2 => format!(
+                    "  - &a{i} [{}]\n",
+                    vec![format!("*a{target}"); width.min(20)].join(", ")
+                ),
+                _ => format!("  - {tag}[x, {{k: {tag}y}}]\n"),
+            };
+            out.push_str(&item);
+        }
+        out
+    })
+}
+
+#[test]
+fn yaml_with_aliases_and_tags_is_read_or_refused_within_bounds() {
+    runner()
+        .run(&yaml_text(), |text| {
+            YAML.fetch_add(1, Ordering::Relaxed);
+            match template::parse(&text) {
+                Ok(v) => {
+                    let size = serde_json::to_vec(&v).unwrap().len();
+                    prop_assert!(size <= template::EXPANDED_MAX * 2, "{size}");
+                    prop_assert!(!text.contains("!!python"), "a secondary tag was accepted");
+                }
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
+            Ok(())
+        })
+        .unwrap();
+    println!(
+        "fuzz: {} YAML documents with aliases and tags read or refused, no panic",
+        YAML.load(Ordering::Relaxed)
+    );
+}
+
+/// Paths a hostile manifest might name.
+const HOSTILE_PATHS: &[&str] = &[
+    "App.template.json",
+    "./App.template.json",
+    "../outside.json",
+    "../../outside.json",
+    "link-out.json",
+    "zero.json",
+    "sub/../App.template.json",
+    "sub/../../outside.json",
+    "/etc/hostname",
+    "",
+    ".",
+    "..",
+    "sub",
+    "sub/..",
+    "link-dir",
+    "App.template.json/..",
+    "fifo.json",
+    "missing.json",
+];
+
+#[test]
+fn hostile_cloud_assemblies_never_read_outside_and_always_end() {
+    let base = std::env::temp_dir().join(format!("crp-fuzz-assembly-{}", std::process::id()));
+    let root = base.join("cdk.out");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    let inside = serde_json::json!({"Resources": {"Inside": {"Type": "AWS::S3::Bucket"}}});
+    let outside = serde_json::json!({"Resources": {"Outside": {"Type": "AWS::S3::Bucket"}}});
+    std::fs::write(root.join("App.template.json"), inside.to_string()).unwrap();
+    std::fs::write(base.join("outside.json"), outside.to_string()).unwrap();
+    let _ = std::os::unix::fs::symlink(base.join("outside.json"), root.join("link-out.json"));
+    let _ = std::os::unix::fs::symlink("/dev/zero", root.join("zero.json"));
+    let _ = std::os::unix::fs::symlink(&base, root.join("link-dir"));
+    let fifo = std::ffi::CString::new(root.join("fifo.json").to_string_lossy().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; the result is only checked.
+    let _ = unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) };
+
+    let artifact = (any::<bool>(), prop::sample::select(HOSTILE_PATHS));
+    let manifests = prop::collection::vec(prop::collection::vec(artifact, 0..5), 2);
+    runner()
+        .run(&manifests, |manifests| {
+            ASSEMBLIES.fetch_add(1, Ordering::Relaxed);
+            for (dir, artifacts) in [root.clone(), root.join("sub")].iter().zip(&manifests) {
+                let mut map = Map::new();
+                for (i, (stack, path)) in artifacts.iter().enumerate() {
+                    let entry = if *stack {
+                        serde_json::json!({"type": "aws:cloudformation:stack", "properties": {"templateFile": path}})
+                    } else {
+                        serde_json::json!({"type": "cdk:cloud-assembly", "properties": {"directoryName": path}})
+                    };
+                    map.insert(format!("A{i}"), entry);
+                }
+                let manifest = serde_json::json!({"artifacts": map});
+                std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
+            }
+            if let Ok(stacks) = assembly::stacks(&root, &assembly::TemplateDefaults::default()) {
+                for stack in &stacks {
+                    prop_assert!(
+                        stack.template["Resources"].get("Outside").is_none(),
+                        "read a template outside the assembly: {manifests:?}"
+                    );
+                }
+                prop_assert!(stacks.len() <= 5 * 2);
+            }
+            Ok(())
+        })
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&base);
+    println!(
+        "fuzz: {} hostile cloud assemblies planned or refused, none read outside",
+        ASSEMBLIES.load(Ordering::Relaxed)
+    );
+}

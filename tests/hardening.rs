@@ -14,7 +14,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_ssm::types::ParameterType;
-use cross_region_param::{Deadline, ProviderError, SendError};
+use cross_region_param::protocol::ResponseSender;
+use cross_region_param::{
+    Deadline, Progress, Provider, ProviderError, Requester, Resolve, ResolveError, Resolved,
+    ResourceProperties, SendError, Status,
+};
 use faults::{FakeSsm, Scripted, SsmMode, Step, capture_logs};
 use serde_json::{Value, json};
 use support::http::{closed_port, eventually, runtime_api_raw};
@@ -444,4 +448,198 @@ async fn a_missing_resource_type_or_properties_is_named_in_the_reason() {
         assert_eq!(body["Status"], "FAILED", "{what}");
         assert_eq!(body["Reason"], expected, "{what}");
     }
+}
+
+/// A resolver whose work is one CPU-bound step that never yields: it spins
+/// until the answer has arrived (or a cap passes) and notes when it saw it.
+struct Spinning {
+    answered: Arc<AtomicUsize>,
+    cap: std::time::Instant,
+    saw_answer_at: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+}
+
+impl Resolve for Spinning {
+    async fn resolve(
+        &self,
+        _: &ResourceProperties,
+        _: &Requester,
+        progress: &Progress,
+    ) -> Result<Resolved, ResolveError> {
+        let _step = progress.step("a CPU-bound step (test)");
+        while std::time::Instant::now() < self.cap {
+            if self.answered.load(Ordering::SeqCst) > 0 {
+                *self.saw_answer_at.lock().unwrap() = Some(std::time::Instant::now());
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        Ok(Resolved::default())
+    }
+}
+
+#[test]
+fn a_cpu_bound_step_that_never_yields_still_gets_one_failed_answer_before_the_deadline() {
+    // CloudFormation's side runs on a runtime of its own, as it would.
+    let outside = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let receiver = outside.block_on(Scripted::start(vec![]));
+    let deadline = Deadline::after(Duration::from_secs(6));
+    let saw_answer_at = Arc::new(std::sync::Mutex::new(None));
+    let spinning = Spinning {
+        answered: receiver.accepted_counter(),
+        cap: deadline.respond_by.into_std() + Duration::from_secs(2),
+        saw_answer_at: Arc::clone(&saw_answer_at),
+    };
+    let provider = Provider::new(
+        Arc::new(spinning),
+        ResponseSender::new(fast_retries()).unwrap(),
+        Arc::new(test_config(&[])),
+    );
+    let event = create_event(
+        &receiver.url(),
+        json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}),
+    );
+    // The provider runs on one thread, as in the Lambda: while the step
+    // spins, no timer of that runtime can fire.
+    let lambda = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let handled = lambda.block_on(provider.handle(event, deadline)).unwrap();
+
+    assert_eq!(handled.answer.status, Status::Failed);
+    assert!(
+        handled.answer.reason.starts_with("timed out after")
+            && handled.answer.reason.contains("a CPU-bound step (test)"),
+        "{}",
+        handled.answer.reason
+    );
+    let puts = receiver.requests();
+    assert_eq!(puts.len(), 1, "exactly one answer");
+    let body = puts[0].json();
+    assert_eq!(body["Status"], "FAILED", "{body}");
+    assert_eq!(body["PhysicalResourceId"], "crp-create-failed");
+    let seen = saw_answer_at
+        .lock()
+        .unwrap()
+        .expect("the answer arrived while the step was still running");
+    assert!(
+        seen < deadline.respond_by.into_std(),
+        "the answer arrived after the deadline"
+    );
+}
+
+/// `Parameters` naming one parameter at `count` versions.
+fn selectors_of_one_parameter(count: usize) -> Value {
+    let map: serde_json::Map<String, Value> = (1..=count)
+        .map(|v| (format!("K{v}"), json!(format!("/myapp/one:{v}"))))
+        .collect();
+    json!({"Region": "us-east-1", "Parameters": map})
+}
+
+#[tokio::test]
+async fn sixty_thousand_selectors_of_one_parameter_are_refused_before_any_call() {
+    let ssm = FakeSsm::start(SsmMode::Answer).await;
+    let provider = provider_for(&ssm.url(), test_config(&[])).await;
+    let receiver = Scripted::start(vec![]).await;
+    let event = create_event(&receiver.url(), selectors_of_one_parameter(60_000));
+    let handled = provider.handle(event, deadline()).await.unwrap();
+
+    assert_eq!(handled.answer.status, Status::Failed);
+    let reason = &handled.answer.reason;
+    assert!(reason.contains("asks for 60000 Data keys"), "{reason}");
+    assert!(reason.contains("4096-byte limit"), "{reason}");
+    assert_eq!(ssm.calls(), 0, "refused before any call");
+    assert_eq!(receiver.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn many_selectors_of_one_parameter_that_could_fit_are_read_in_few_batches() {
+    let ssm = FakeSsm::start(SsmMode::Missing).await;
+    let provider = provider_for(&ssm.url(), test_config(&[])).await;
+    let receiver = Scripted::start(vec![]).await;
+    let event = create_event(&receiver.url(), selectors_of_one_parameter(40));
+    provider.handle(event, deadline()).await.unwrap();
+    // Each selector of one name needs a call of its own, and no more (plus
+    // one sts:GetCallerIdentity for the Reason's account).
+    assert_eq!(ssm.calls(), 40 + 1);
+}
+
+#[tokio::test]
+async fn a_long_list_of_missing_names_is_cut_and_the_advice_still_arrives() {
+    let ssm = FakeSsm::start(SsmMode::Missing).await;
+    let provider = provider_for(&ssm.url(), test_config(&[])).await;
+    let receiver = Scripted::start(vec![]).await;
+    // As many names as an answer's Data could hold: far more than its Reason.
+    let map: serde_json::Map<String, Value> = (0..300)
+        .map(|i| (format!("N{i}"), json!(format!("/nope/name-{i:04}"))))
+        .collect();
+    let event = create_event(
+        &receiver.url(),
+        json!({"Region": "us-east-1", "Parameters": map}),
+    );
+    provider.handle(event, deadline()).await.unwrap();
+
+    let body = receiver.requests()[0].json();
+    let reason = body["Reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("SSM parameters /nope/name-0000, /nope/name-0001"),
+        "{reason}"
+    );
+    assert!(!reason.contains("[truncated]"), "{reason}");
+    assert!(
+        reason.ends_with("check the name (and version or label) and the region"),
+        "{reason}"
+    );
+    let more: usize = reason
+        .split(" more not found")
+        .next()
+        .and_then(|head| head.rsplit(" and ").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of the names left out: {reason}"));
+    assert_eq!(
+        reason.matches("/nope/name-").count() + more,
+        300,
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn sixty_thousand_unknown_keys_log_one_bounded_json_line() {
+    let receiver = Scripted::start(vec![]).await;
+    let provider = provider_for(&no_aws().await, test_config(&[])).await;
+    let mut props = serde_json::Map::new();
+    props.insert("Region".into(), json!("us-east-1"));
+    props.insert("ParameterName".into(), json!("/myapp/a"));
+    for i in 0..60_000 {
+        props.insert(format!("Unknown{i:05}"), json!("x"));
+    }
+    let event = create_event(&receiver.url(), Value::Object(props));
+    let (logs, guard) = faults::capture_json_logs();
+    provider.handle(event, deadline()).await.unwrap();
+    drop(guard);
+
+    let text = logs.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        assert!(line.len() < 16 * 1024, "a {}-byte log line", line.len());
+        let parsed: Value = serde_json::from_str(line).expect("each line is one JSON object");
+        assert!(parsed.is_object());
+    }
+    let outcome: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["message"] == "request answered")
+        .collect();
+    assert_eq!(outcome.len(), 1, "one outcome line per request");
+    let reason = outcome[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("invalid properties (60000 problems)"),
+        "{reason}"
+    );
+    assert!(reason.contains("known properties: Region"), "{reason}");
 }

@@ -752,3 +752,280 @@ async fn fifty_resources_wait_for_a_slow_endpoint_once_not_fifty_times() {
         "crp plan, 1 s per call: 1 resource {single_time:.2?}, 50 resources {fifty_time:.2?} ({made} calls)"
     );
 }
+
+// Hostile templates and cloud assemblies: `crp plan` runs in CI on every pull
+// request, so no template may hang it, exhaust it or make it read outside
+// what it was given. Each bound is CloudFormation's own, or a margin above it.
+
+/// Runs `crp plan` with a guard against a hang: a run that does not end is
+/// a failure of its own (before these bounds, some never ended).
+async fn crp_plan_bounded(args: &[&str]) -> Output {
+    tokio::time::timeout(std::time::Duration::from_secs(120), crp_plan(args))
+        .await
+        .expect("crp plan did not finish")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn nested_sub_doubling_gives_up_with_a_failed_row_naming_the_resource() {
+    // 40 levels of Fn::Sub ["${V}${V}", {V: <the level below>}]: 2^40 bytes.
+    let mut value = json!("ab");
+    for _ in 0..40 {
+        value = json!({"Fn::Sub": ["${V}${V}", {"V": value}]});
+    }
+    let template = json!({"Resources": {"Doubling": {
+        "Type": "Custom::CrossRegionParam",
+        "Properties": {"Region": "us-east-1", "ParameterName": value}
+    }}});
+    let dir = Scratch::new();
+    let path = dir.write("doubling.json", &template.to_string());
+    let out = crp_plan_bounded(&["--json", &path]).await;
+
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let rows = rows(&out);
+    let r = row(&rows, "Doubling");
+    assert_eq!(r["status"], "FAILED");
+    let reason = r["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("crp plan gave up evaluating Doubling"),
+        "{reason}"
+    );
+    assert!(reason.contains("more than 1048576 bytes"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_condition_dag_is_evaluated_once_per_condition() {
+    // C0 = And(C1, C1), C1 = And(C2, C2), ... 28 levels: 2^28 evaluations
+    // when conditions are not remembered.
+    let mut conditions = serde_json::Map::new();
+    for i in 0..28 {
+        let next = format!("C{}", i + 1);
+        conditions.insert(
+            format!("C{i}"),
+            json!({"Fn::And": [{"Condition": next}, {"Condition": next}]}),
+        );
+    }
+    conditions.insert("C28".into(), json!({"Fn::Equals": ["a", "a"]}));
+    let template = json!({
+        "Conditions": conditions,
+        "Resources": {"Guarded": {
+            "Type": "Custom::CrossRegionParam",
+            "Condition": "C0",
+            "Properties": {
+                "Region": "us-east-1",
+                "ParameterName": {"Fn::If": ["C0", {"Fn::GetAtt": ["X", "Name"]}, "/never"]}
+            }
+        }}
+    });
+    let dir = Scratch::new();
+    let path = dir.write("dag.json", &template.to_string());
+    let out = crp_plan_bounded(&["--json", &path]).await;
+
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let rows = rows(&out);
+    assert_eq!(row(&rows, "Guarded")["status"], "unknown", "{rows:#?}");
+}
+
+#[tokio::test]
+async fn alias_amplification_and_oversized_templates_are_refused_naming_the_file() {
+    let dir = Scratch::new();
+    // 5,000 scalars, each aliased 100 times through one shared list.
+    let mut yaml = String::from("Anchors:\n");
+    for i in 0..5000 {
+        yaml.push_str(&format!("  - &s{i} value-{i}-{}\n", "x".repeat(40)));
+    }
+    yaml.push_str("All: &all [");
+    yaml.push_str(
+        &(0..5000)
+            .map(|i| format!("*s{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    yaml.push_str("]\nResources:\n");
+    for i in 0..100 {
+        yaml.push_str(&format!(
+            "  R{i}:\n    Type: AWS::S3::Bucket\n    Metadata: *all\n"
+        ));
+    }
+    let bomb = dir.write("bomb.yaml", &yaml);
+    let out = crp_plan_bounded(&[&bomb]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains(&format!("{bomb}: line ")),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        stderr(&out).contains("aliases expand to more than"),
+        "{}",
+        text(&out)
+    );
+
+    let huge = dir.write(
+        "huge.json",
+        &format!(
+            "{{\"Resources\": {{}}, \"Pad\": \"{}\"}}",
+            "x".repeat(2 * 1024 * 1024)
+        ),
+    );
+    let out = crp_plan_bounded(&[&huge]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("larger than the 1048576 bytes CloudFormation accepts"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_secondary_tag_is_a_usage_error_naming_the_file() {
+    let dir = Scratch::new();
+    let path = dir.write(
+        "tagged.yaml",
+        "Resources:\n  P:\n    Type: Custom::CrossRegionParam\n    Properties:\n      Region: !!python/object/apply:os.system [\"touch /tmp/crp-pwned\"]\n      ParameterName: /a\n",
+    );
+    let out = crp_plan_bounded(&[&path]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{path}: line 5: unknown tag !!python/object/apply:os.system"
+        )),
+        "{}",
+        text(&out)
+    );
+}
+
+/// A cloud assembly in `dir` whose one stack artifact names `template_file`.
+fn hostile_assembly(dir: &Scratch, template_file: &str, nested: &[&str]) -> String {
+    let root = dir.0.join("cdk.out");
+    std::fs::create_dir_all(&root).unwrap();
+    let mut artifacts = serde_json::Map::new();
+    artifacts.insert(
+        "App".into(),
+        json!({"type": "aws:cloudformation:stack", "environment": "aws://123456789012/ap-northeast-1",
+               "properties": {"templateFile": template_file}}),
+    );
+    for (i, directory) in nested.iter().enumerate() {
+        artifacts.insert(
+            format!("Stage{i}"),
+            json!({"type": "cdk:cloud-assembly", "properties": {"directoryName": directory}}),
+        );
+    }
+    let manifest = json!({"version": "36.0.0", "artifacts": artifacts});
+    std::fs::write(root.join("manifest.json"), manifest.to_string()).unwrap();
+    root.to_string_lossy().into_owned()
+}
+
+#[tokio::test]
+async fn a_cloud_assembly_reads_only_regular_files_inside_itself_and_each_once() {
+    let template = json!({"Resources": {"P": {"Type": "Custom::CrossRegionParam",
+        "Properties": {"Region": "us-east-1", "ParameterName": {"Fn::GetAtt": ["X", "Y"]}}}}});
+    let outside = Scratch::new();
+    outside.write("x.json", &template.to_string());
+    let outside_file = outside.0.join("x.json");
+
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!(
+                "../../{}/x.json",
+                outside.0.file_name().unwrap().to_string_lossy()
+            ),
+            "leads outside the cloud assembly",
+        ),
+        (
+            outside_file.to_string_lossy().into_owned(),
+            "is an absolute path",
+        ),
+        ("link-out.json".into(), "leads outside the cloud assembly"),
+        ("zero.json".into(), "leads outside the cloud assembly"),
+    ];
+    for (template_file, expected) in cases {
+        let dir = Scratch::new();
+        let root = hostile_assembly(&dir, &template_file, &[]);
+        std::os::unix::fs::symlink(&outside_file, Path::new(&root).join("link-out.json")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", Path::new(&root).join("zero.json")).unwrap();
+        let out = crp_plan_bounded(&[&root]).await;
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{template_file}: {}",
+            text(&out)
+        );
+        assert!(
+            stderr(&out).contains(expected),
+            "{template_file}: {}",
+            text(&out)
+        );
+    }
+
+    // A template inside the assembly that is not a regular file.
+    let dir = Scratch::new();
+    let root = hostile_assembly(&dir, "fifo.json", &[]);
+    let fifo = std::ffi::CString::new(format!("{root}/fifo.json")).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let out = crp_plan_bounded(&[&root]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        text(&out)
+    );
+
+    // Nested assemblies that lead back to themselves: read once, then refused.
+    let dir = Scratch::new();
+    let root = hostile_assembly(&dir, "App.template.json", &[".", ".", "."]);
+    std::fs::write(
+        Path::new(&root).join("App.template.json"),
+        template.to_string(),
+    )
+    .unwrap();
+    let out = crp_plan_bounded(&["--json", &root]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("(a cycle)"), "{}", text(&out));
+    assert!(out.stdout.is_empty(), "{}", text(&out));
+}
+
+#[tokio::test]
+async fn control_characters_from_values_and_names_are_escaped_in_the_table() {
+    let name = unique("/crp-test/escape");
+    put_param(
+        "us-east-1",
+        &name,
+        "/nope\u{1b}[2K\rfake ok row\u{7}",
+        ParameterType::String,
+    )
+    .await;
+    let template = json!({"Resources": {
+        "Value": {"Type": "Custom::CrossRegionParam",
+            "Properties": {"Region": "us-east-1", "ParameterName": name}},
+        "Evil\u{1b}[2K\rName": {"Type": "Custom::CrossRegionParam",
+            "Properties": {"Region": "us-east-1", "ParameterName": {"Fn::GetAtt": ["X", "Y"]}}}
+    }});
+    let dir = Scratch::new();
+    let path = dir.write("escape.json", &template.to_string());
+    let out = crp_plan_bounded(&[&path]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    for raw in ['\u{1b}', '\r', '\u{7}'] {
+        assert!(
+            !table.contains(raw),
+            "{raw:?} reached the table:\n{table:?}"
+        );
+    }
+    assert!(
+        table.contains("Value = /nope\\u{1b}[2K\\u{d}fake ok row\\u{7}"),
+        "{table}"
+    );
+    assert!(table.contains("Evil\\u{1b}[2K\\u{d}Name"), "{table}");
+
+    // JSON output keeps the values exact (JSON escapes them itself).
+    let out = crp_plan_bounded(&["--json", &path]).await;
+    let rows = rows(&out);
+    assert_eq!(
+        row(&rows, "Value")["data"]["Value"],
+        "/nope\u{1b}[2K\rfake ok row\u{7}"
+    );
+}

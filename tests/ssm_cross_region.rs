@@ -188,6 +188,72 @@ async fn versions_and_labels_select_what_is_read_and_the_id_follows_the_version(
 }
 
 #[tokio::test]
+async fn a_parameter_deleted_and_re_created_at_the_same_version_gets_a_new_id() {
+    let name = unique("/crp-test/recreated");
+    put_param("us-east-1", &name, "first", ParameterType::String).await;
+    let props = json!({"Region": "us-east-1", "Parameters": {"V": name}});
+    let before = create(props.clone()).await;
+    let again = create(props.clone()).await;
+    assert_eq!(before["PhysicalResourceId"], again["PhysicalResourceId"]);
+
+    moto_ssm("us-east-1")
+        .await
+        .delete_parameter()
+        .name(&name)
+        .send()
+        .await
+        .unwrap();
+    put_param("us-east-1", &name, "second", ParameterType::String).await;
+    let after = create(props).await;
+    assert_eq!(after["Data"]["V"], "second", "{after}");
+    // Before: the identity was name@1 on both sides, so the id stayed and
+    // CloudFormation saw no replacement.
+    assert_ne!(
+        before["PhysicalResourceId"], after["PhysicalResourceId"],
+        "a re-created parameter is a new value: the id must change"
+    );
+}
+
+#[tokio::test]
+async fn a_parameter_rewritten_by_cloudformation_keeps_its_version_but_not_its_id() {
+    let config = moto_config().await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let stack = unique("crp-param-");
+    let name = format!("/{stack}/value");
+    let template = |value: &str| {
+        json!({"Resources": {"P": {"Type": "AWS::SSM::Parameter",
+            "Properties": {"Type": "String", "Name": name, "Value": value}}}})
+        .to_string()
+    };
+    cfn.create_stack()
+        .stack_name(&stack)
+        .template_body(template("blue"))
+        .send()
+        .await
+        .unwrap();
+    let props = json!({"Region": "us-east-1", "ParameterName": name});
+    let before = create(props.clone()).await;
+    assert_eq!(before["Data"]["Value"], "blue", "{before}");
+
+    cfn.update_stack()
+        .stack_name(&stack)
+        .template_body(template("green"))
+        .send()
+        .await
+        .unwrap();
+    let after = create(props).await;
+    assert_eq!(after["Data"]["Value"], "green", "{after}");
+    assert_eq!(
+        before["Data"]["ParameterVersion"], after["Data"]["ParameterVersion"],
+        "moto rewrites the parameter at the same version: the case this test is about"
+    );
+    assert_ne!(
+        before["PhysicalResourceId"], after["PhysicalResourceId"],
+        "a new value under the same version must change the id"
+    );
+}
+
+#[tokio::test]
 async fn string_lists_keep_their_commas_and_secure_strings_are_no_echo() {
     let list = unique("/crp-test/list");
     let secret = unique("/crp-test/secret");

@@ -17,7 +17,7 @@ use lambda_runtime::tower::Layer;
 use lambda_runtime::{Error, LambdaEvent, LambdaInvocation, Runtime, Service, service_fn};
 use serde_json::Value;
 
-use super::{Deadline, Provider};
+use super::{Deadline, Provider, ProviderError};
 use crate::resolve::Resolve;
 
 /// What the runtime is handed in place of each event.
@@ -105,8 +105,10 @@ pub async fn serve<R: Resolve>(provider: Arc<Provider<R>>) -> Result<(), Error> 
             let raw = events.take(&event.context.request_id).unwrap_or_default();
             async move {
                 let deadline = Deadline::from_epoch_millis(event.context.deadline);
+                // A ProviderError reaches Lambda with a searchable errorType
+                // (`CrossRegionParam.ResponseNotDelivered`, ...), not a type name.
                 provider.handle_raw(&raw, deadline).await?;
-                Ok::<Value, Error>(Value::Null)
+                Ok::<Value, ProviderError>(Value::Null)
             }
         })
     };

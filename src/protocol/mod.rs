@@ -17,15 +17,23 @@ use thiserror::Error;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::physical_id::{CREATE_FAILED, physical_id};
+use crate::physical_id::CREATE_FAILED;
 use crate::properties::ResourceProperties;
+use crate::reason;
 use crate::resolve::{Progress, Requester, Resolve, Resolved};
+use watchdog::{Orders, Watchdog};
+
+/// The longest a logged field may be: with the rest of the line, one request's
+/// outcome line stays far under 16 KB (CloudWatch Logs cuts an event at
+/// 256 KB, and a line that size helps no one).
+pub(crate) const LOG_FIELD_MAX: usize = 2048;
 
 pub mod deadline;
 pub mod request;
 pub mod response;
 mod tolerant;
 pub mod transport;
+mod watchdog;
 
 pub use deadline::Deadline;
 pub use request::{Request, RequestType, UnanswerableRequest};
@@ -108,7 +116,7 @@ impl<R: Resolve> Provider<R> {
         let request = match catch_unwind(|| request::parse_bytes(raw)) {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
-                tracing::error!(error = %e, "request cannot be answered");
+                tracing::error!(error = %reason::cut(&e.to_string(), LOG_FIELD_MAX), "request cannot be answered");
                 return Err(e.into());
             }
             Err(panic) => {
@@ -118,7 +126,7 @@ impl<R: Resolve> Provider<R> {
                 match catch_unwind(|| request::essentials(raw, &message)) {
                     Ok(Some(r)) => r,
                     _ => {
-                        tracing::error!(panic = %message, "the provider panicked while reading the request; no response can be sent");
+                        tracing::error!(panic = %reason::cut(&message, LOG_FIELD_MAX), "the provider panicked while reading the request; no response can be sent");
                         return Err(ProviderError::Panicked(format!(
                             "reading the request ({message})"
                         )));
@@ -129,9 +137,9 @@ impl<R: Resolve> Provider<R> {
         let span = catch_unwind(|| {
             tracing::info_span!(
                 "request",
-                request_id = %request.request_id,
+                request_id = %reason::cut(&request.request_id, SPAN_FIELD_MAX),
                 request_type = request.request_type.map_or("unknown", RequestType::as_str),
-                logical_resource_id = %request.logical_resource_id,
+                logical_resource_id = %reason::cut(&request.logical_resource_id, SPAN_FIELD_MAX),
             )
         })
         .unwrap_or_else(|_| tracing::Span::none());
@@ -147,7 +155,9 @@ impl<R: Resolve> Provider<R> {
             })
     }
 
-    /// Decides, fits and sends the one answer to an allowed ResponseURL.
+    /// Decides, fits and sends the one answer to an allowed ResponseURL,
+    /// under a [`Watchdog`] that answers in its place if the deciding
+    /// overruns the deadline without yielding.
     async fn answer_once(
         &self,
         request: &Request,
@@ -157,44 +167,54 @@ impl<R: Resolve> Provider<R> {
         let url = match ResponseUrl::parse(&request.response_url, &self.config) {
             Ok(u) => u,
             Err(e) => {
-                tracing::error!(error = %e, "response URL refused; no response sent");
+                tracing::error!(error = %reason::cut(&e.to_string(), LOG_FIELD_MAX), "response URL refused; no response sent");
                 return Err(e.into());
             }
         };
         if deadline.fallback {
             tracing::warn!("the runtime's deadline is unusable; using the fallback budget");
         }
-        let (answer, body) = match AssertUnwindSafe(self.decide(request, deadline))
+        let progress = Progress::default();
+        let mut watchdog = Watchdog::arm(Orders {
+            url: url.clone(),
+            echo: echo(request),
+            failed_id: failed_id(request),
+            progress: progress.clone(),
+            started,
+            resolve_by: deadline.resolve_by,
+            respond_by: deadline.respond_by,
+            sender: self.sender.clone(),
+            span: tracing::Span::current(),
+        });
+        let (answer, body) = match AssertUnwindSafe(self.decide(request, deadline, &progress))
             .catch_unwind()
             .await
         {
             Ok(decided) => decided,
             Err(panic) => panicked(request, &panic_message(panic.as_ref())),
         };
-        let sent = AssertUnwindSafe(self.sender.send(&url, body, deadline.respond_by))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| Err(SendError::Panicked(panic_message(panic.as_ref()))));
-        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        // The outcome line is only a log line: a panic in it changes nothing.
-        let logged = catch_unwind(|| match &sent {
-            Ok(attempts) => tracing::info!(
-                outcome = answer.status.as_str(),
-                physical_resource_id = %answer.physical_resource_id,
-                reason = %answer.reason,
-                attempts,
-                duration_ms,
-                "request answered"
-            ),
-            Err(e) => tracing::error!(
-                outcome = answer.status.as_str(),
-                error = %e,
-                url = %url.redacted(),
-                duration_ms,
-                "response not delivered"
-            ),
-        });
-        drop(logged);
+        let (answer, sent) = match watchdog.claim().await {
+            Ok(()) => {
+                let sent = AssertUnwindSafe(self.sender.send(&url, body, deadline.respond_by))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| {
+                        Err(SendError::Panicked(panic_message(panic.as_ref())))
+                    });
+                // The outcome line is only a log line: a panic in it changes nothing.
+                drop(catch_unwind(|| {
+                    log_outcome(&answer, &sent, &url, started, "request");
+                }));
+                (answer, sent)
+            }
+            // The watchdog answered (and logged the outcome).
+            Err(Some(delivered)) => delivered,
+            Err(None) => {
+                return Err(ProviderError::Panicked(
+                    "answering on the deadline from the watchdog thread".to_owned(),
+                ));
+            }
+        };
         match sent {
             Ok(attempts) => Ok(Handled { answer, attempts }),
             Err(e) => Err(e.into()),
@@ -202,11 +222,16 @@ impl<R: Resolve> Provider<R> {
     }
 
     /// The answer and the body that carries it.
-    async fn decide(&self, request: &Request, deadline: Deadline) -> (Answer, Vec<u8>) {
-        let answer = self.answer(request, deadline).await;
+    async fn decide(
+        &self,
+        request: &Request,
+        deadline: Deadline,
+        progress: &Progress,
+    ) -> (Answer, Vec<u8>) {
+        let answer = self.answer_with(request, deadline, progress).await;
         tracing::debug!(
             outcome = answer.status.as_str(),
-            physical_resource_id = %answer.physical_resource_id,
+            physical_resource_id = %reason::cut(&answer.physical_resource_id, LOG_FIELD_MAX),
             "answer decided"
         );
         fit(request, answer, &echo(request))
@@ -215,6 +240,17 @@ impl<R: Resolve> Provider<R> {
     /// Decides the answer to `request` without sending it (the dry-run CLI
     /// shows exactly this). The body-size limit is applied by the caller.
     pub async fn answer(&self, request: &Request, deadline: Deadline) -> Answer {
+        self.answer_with(request, deadline, &Progress::default())
+            .await
+    }
+
+    /// [`Self::answer`], recording what it waits on in `progress`.
+    async fn answer_with(
+        &self,
+        request: &Request,
+        deadline: Deadline,
+        progress: &Progress,
+    ) -> Answer {
         let given_id = request.physical_resource_id.clone();
         let failed = |reason: String| Answer {
             status: Status::Failed,
@@ -242,7 +278,15 @@ impl<R: Resolve> Provider<R> {
             Ok(p) => p,
             Err(e) => return failed(e.to_string()),
         };
-        match self.resolve_guarded(request, &props, deadline).await {
+        if let Err(too_many) =
+            response::keys_fit(&echo(request), CREATE_FAILED, &props.data_key_names())
+        {
+            return failed(too_many.to_string());
+        }
+        match self
+            .resolve_guarded(request, &props, deadline, progress)
+            .await
+        {
             Ok(resolved) => Answer {
                 status: Status::Success,
                 reason: format!(
@@ -250,11 +294,7 @@ impl<R: Resolve> Provider<R> {
                     resolved.data.len(),
                     props.region
                 ),
-                physical_resource_id: physical_id(
-                    &props.region,
-                    &request.properties,
-                    &resolved.identity,
-                ),
+                physical_resource_id: props.physical_id(&resolved.identity),
                 no_echo: resolved.secret || props.no_echo,
                 data: resolved.data,
             },
@@ -269,8 +309,8 @@ impl<R: Resolve> Provider<R> {
         request: &Request,
         props: &ResourceProperties,
         deadline: Deadline,
+        progress: &Progress,
     ) -> Result<Resolved, String> {
-        let progress = Progress::default();
         let requester = Requester {
             stack_id: request.stack_id.clone(),
             logical_resource_id: request.logical_resource_id.clone(),
@@ -306,6 +346,63 @@ impl<R: Resolve> Provider<R> {
                     .to_owned(),
             ),
             Ok(Ok(result)) => result.map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// The span's fields appear on every line of the request: kept shorter still.
+const SPAN_FIELD_MAX: usize = 256;
+
+/// The one outcome line of a request, every field bounded; `by` says who
+/// sent the answer (the request's own path, or the deadline watchdog).
+fn log_outcome(
+    answer: &Answer,
+    sent: &Result<u32, SendError>,
+    url: &ResponseUrl,
+    started: Instant,
+    by: &str,
+) {
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let physical_resource_id = reason::cut(&answer.physical_resource_id, LOG_FIELD_MAX);
+    match sent {
+        Ok(attempts) => tracing::info!(
+            outcome = answer.status.as_str(),
+            physical_resource_id = %physical_resource_id,
+            reason = %reason::cut(&answer.reason, response::MAX_BODY_BYTES),
+            attempts,
+            duration_ms,
+            answered_by = by,
+            "request answered"
+        ),
+        Err(e) => tracing::error!(
+            outcome = answer.status.as_str(),
+            error = %reason::cut(&e.to_string(), LOG_FIELD_MAX),
+            url = %reason::cut(&url.redacted(), LOG_FIELD_MAX),
+            duration_ms,
+            answered_by = by,
+            "response not delivered"
+        ),
+    }
+}
+
+impl ProviderError {
+    /// The name Lambda records as the invocation's `errorType`, one per
+    /// kind of failure, so a person can search the logs and metrics for it.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Unanswerable(_) => "CrossRegionParam.Unanswerable",
+            Self::ResponseUrl(_) => "CrossRegionParam.ResponseUrlRefused",
+            Self::NotDelivered(_) => "CrossRegionParam.ResponseNotDelivered",
+            Self::Panicked(_) => "CrossRegionParam.InternalError",
+        }
+    }
+}
+
+impl From<ProviderError> for lambda_runtime::Diagnostic {
+    fn from(error: ProviderError) -> Self {
+        Self {
+            error_type: error.error_type().to_owned(),
+            error_message: reason::cut(&error.to_string(), LOG_FIELD_MAX),
         }
     }
 }
@@ -368,5 +465,38 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         s.clone()
     } else {
         "no message".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_records_a_searchable_error_type_for_each_failure() {
+        // Before: Lambda recorded `&alloc::boxed::Box<dyn core::error::Error + …>`.
+        let cases = [
+            (
+                ProviderError::NotDelivered(SendError::GaveUp {
+                    attempts: 0,
+                    last: "the deadline came".into(),
+                }),
+                "CrossRegionParam.ResponseNotDelivered",
+            ),
+            (
+                ProviderError::ResponseUrl(ResponseUrlError::NotAllowed("https://x/y".into())),
+                "CrossRegionParam.ResponseUrlRefused",
+            ),
+            (
+                ProviderError::Panicked("x".into()),
+                "CrossRegionParam.InternalError",
+            ),
+        ];
+        for (error, expected) in cases {
+            let message = error.to_string();
+            let diagnostic = lambda_runtime::Diagnostic::from(error);
+            assert_eq!(diagnostic.error_type, expected);
+            assert_eq!(diagnostic.error_message, message);
+        }
     }
 }

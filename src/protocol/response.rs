@@ -84,6 +84,56 @@ impl std::fmt::Display for TooLarge {
     }
 }
 
+/// A resource that asks for more Data keys than any answer could carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooManyKeys {
+    /// Data keys the resource asks for.
+    pub keys: usize,
+    /// The size of the answer with every value empty.
+    pub least: usize,
+}
+
+impl std::fmt::Display for TooManyKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the resource asks for {} Data keys; even with every value empty the response would be {} bytes, over CloudFormation's {MAX_BODY_BYTES}-byte limit, so nothing was read; read fewer values per resource (split it into several resources)",
+            self.keys, self.least
+        )
+    }
+}
+
+/// Refuses, before anything is read, Data keys that could never fit: the
+/// body they would need with every value empty and the shortest `Reason`.
+/// Linear in the keys.
+pub fn keys_fit(
+    echo: &Echo,
+    physical_resource_id: &str,
+    keys: &[String],
+) -> Result<(), TooManyKeys> {
+    // A quick bound first: each key costs at least `"k":"",`.
+    let floor: usize = keys.iter().map(|k| k.len() + 6).sum();
+    if floor <= MAX_BODY_BYTES / 2 {
+        return Ok(());
+    }
+    let answer = Answer {
+        status: Status::Success,
+        reason: String::new(),
+        physical_resource_id: physical_resource_id.to_owned(),
+        data: keys.iter().map(|k| (k.clone(), String::new())).collect(),
+        no_echo: false,
+    };
+    let least = encode(echo, &answer, "").len();
+    if least <= MAX_BODY_BYTES {
+        Ok(())
+    } else {
+        Err(TooManyKeys {
+            keys: answer.data.len(),
+            least,
+        })
+    }
+}
+
 /// Serialises `answer` for CloudFormation, within the size limit.
 ///
 /// Data that does not fit is an error (never silently truncated); the caller
@@ -236,6 +286,19 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains(&format!("would be {} bytes", err.size)));
         assert!(text.contains("Big (3003 bytes), Mid (1503 bytes)"));
+    }
+
+    #[test]
+    fn keys_that_could_never_fit_are_refused_and_a_few_pass() {
+        let few: Vec<String> = (0..20).map(|i| format!("Key{i}")).collect();
+        assert_eq!(keys_fit(&echo(), "crp-x", &few), Ok(()));
+        let many: Vec<String> = (0..600).map(|i| format!("K{i}")).collect();
+        let e = keys_fit(&echo(), "crp-x", &many).unwrap_err();
+        assert_eq!(e.keys, 600);
+        assert!(e.least > MAX_BODY_BYTES);
+        let text = e.to_string();
+        assert!(text.contains("asks for 600 Data keys"), "{text}");
+        assert!(text.contains("split it into several resources"), "{text}");
     }
 
     #[test]

@@ -165,6 +165,13 @@ impl ResponseSender {
         Ok(Self { http, policy })
     }
 
+    /// A sender with the same policy and an HTTP client of its own, sharing
+    /// no pooled connection with this one (for a thread that cannot rely
+    /// on the runtime that drives those connections).
+    pub(crate) fn detached(&self) -> Result<Self, reqwest::Error> {
+        Self::new(self.policy)
+    }
+
     /// PUTs `body` to `url`, retrying as the policy allows and never past
     /// `deadline`. Returns the number of attempts made.
     pub async fn send(
@@ -241,13 +248,13 @@ mod tests {
     fn redacted_url_drops_the_signature() {
         let c = Config::default();
         let u = ResponseUrl::parse(
-            "https://cf-response.s3.amazonaws.com/arn%3Aaws/stack?X-Amz-Signature=secret&X-Amz-Credential=c",
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws/stack?X-Amz-Signature=secret&X-Amz-Credential=c",
             &c,
         )
         .unwrap();
         assert_eq!(
             u.redacted(),
-            "https://cf-response.s3.amazonaws.com/arn%3Aaws/stack"
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws/stack"
         );
         assert!(!format!("{u:?}").contains("secret"));
     }

@@ -22,7 +22,7 @@ use crate::aws_error::{AwsCallError, FailureKind};
 use crate::config::Config;
 use crate::input::{Reader, kind, too_long};
 use crate::progress::Progress;
-use crate::reason::quote;
+use crate::reason::{LIST_BUDGET, listed, quote};
 /// SSM's limit on names per GetParameters call.
 pub(crate) const BATCH_SIZE: usize = 10;
 /// Batches in flight at once; enough to hide latency, few enough not to be throttled.
@@ -35,7 +35,7 @@ pub enum SsmError {
     #[error(
         "SSM parameter{} {} not found in {region}{}; check the name (and version or label) and the region",
         if names.len() == 1 { "" } else { "s" },
-        names.join(", "),
+        listed(names, ", ", LIST_BUDGET),
         account.as_ref().map(|a| format!(" (account {a})")).unwrap_or_default()
     )]
     NotFound {
@@ -65,7 +65,7 @@ pub enum SsmError {
     #[error(
         "SSM parameter{} {} {} a SecureString; set WithDecryption: \"true\" to read {} (the response is then NoEcho)",
         if names.len() == 1 { "" } else { "s" },
-        names.join(", "),
+        listed(names, ", ", LIST_BUDGET),
         if names.len() == 1 { "is" } else { "are" },
         if names.len() == 1 { "it" } else { "them" }
     )]
@@ -366,9 +366,16 @@ impl Taken {
             }
             self.part.secret = true;
         }
+        // The version alone does not follow the value: a parameter deleted
+        // and re-created (or rewritten by a tool that keeps its version)
+        // starts again at the same version with another value. Its
+        // last-modified time moves whenever the value does, and is no secret.
+        let modified = p.last_modified_date().map_or_else(String::new, |d| {
+            format!("{}.{:09}", d.secs(), d.subsec_nanos())
+        });
         self.part
             .identity
-            .push(format!("{requested}@{}", p.version()));
+            .push(format!("{requested}@{}@{modified}", p.version()));
         Some(p.value().unwrap_or_default().to_owned())
     }
 
@@ -473,18 +480,56 @@ async fn get_named(
 
 /// Splits requests into GetParameters batches of at most [`BATCH_SIZE`], never
 /// putting two selectors of the same parameter in one batch.
+///
+/// Each request goes to the first batch with room after the last batch that
+/// holds its parameter; "the first batch with room from here" is kept as a
+/// forwarding index with path compression, so the whole split stays linear
+/// (near enough) in the number of requests, even when they are all selectors
+/// of one parameter.
 fn batches<'a>(refs: impl Iterator<Item = &'a ParameterRef>) -> Vec<Vec<ParameterRef>> {
     let mut out: Vec<Vec<ParameterRef>> = Vec::new();
+    // open[i]: a batch index >= i that may have room (i itself when it has).
+    let mut open: Vec<usize> = Vec::new();
+    // after[name]: the index after the last batch holding the name.
+    let mut after: HashMap<&str, usize> = HashMap::new();
     for r in refs {
-        let slot = out
-            .iter_mut()
-            .find(|b| b.len() < BATCH_SIZE && b.iter().all(|o| o.name.name() != r.name.name()));
-        match slot {
-            Some(b) => b.push(r.clone()),
-            None => out.push(vec![r.clone()]),
+        let start = after.get(r.name.name()).copied().unwrap_or(0);
+        let slot = first_open(&mut open, start);
+        if slot == out.len() {
+            out.push(Vec::with_capacity(BATCH_SIZE));
+            open.push(slot);
         }
+        if let Some(batch) = out.get_mut(slot) {
+            batch.push(r.clone());
+            if batch.len() >= BATCH_SIZE
+                && let Some(next) = open.get_mut(slot)
+            {
+                *next = slot + 1;
+            }
+        }
+        after.insert(r.name.name(), slot + 1);
     }
     out
+}
+
+/// The first index at or after `start` whose batch has room (`open.len()`
+/// when none has), compressing the forwarding chain it walked.
+fn first_open(open: &mut [usize], start: usize) -> usize {
+    let mut at = start;
+    while let Some(&next) = open.get(at) {
+        if next == at {
+            break;
+        }
+        at = next;
+    }
+    let mut walk = start;
+    while let Some(next) = open.get_mut(walk) {
+        if *next == walk || *next == at {
+            break;
+        }
+        walk = std::mem::replace(next, at);
+    }
+    at
 }
 
 /// GetParametersByPath across every page, sorted by name.

@@ -61,24 +61,28 @@ impl Scripted {
                         .unwrap()
                         .pop_front()
                         .unwrap_or(Step::Status(200));
-                    let status = match step {
-                        Step::Status(s) => {
-                            write_response(&mut stream, s, &[], b"").await;
-                            s
-                        }
-                        Step::Redirect(s, location) => {
-                            write_response(&mut stream, s, &[("location", location)], b"").await;
-                            s
-                        }
-                        Step::Close => return,
-                        Step::Slow(wait, s) => {
-                            tokio::time::sleep(wait).await;
-                            write_response(&mut stream, s, &[], b"").await;
-                            s
+                    // Counted before the answer is written: once the provider
+                    // has read a 2xx, a test may check the count at once.
+                    let count = |s: u16| {
+                        if (200..300).contains(&s) {
+                            acc.fetch_add(1, Ordering::SeqCst);
                         }
                     };
-                    if (200..300).contains(&status) {
-                        acc.fetch_add(1, Ordering::SeqCst);
+                    match step {
+                        Step::Status(s) => {
+                            count(s);
+                            write_response(&mut stream, s, &[], b"").await;
+                        }
+                        Step::Redirect(s, location) => {
+                            count(s);
+                            write_response(&mut stream, s, &[("location", location)], b"").await;
+                        }
+                        Step::Close => {}
+                        Step::Slow(wait, s) => {
+                            tokio::time::sleep(wait).await;
+                            count(s);
+                            write_response(&mut stream, s, &[], b"").await;
+                        }
                     }
                 });
             }
@@ -106,6 +110,12 @@ impl Scripted {
     pub fn accepted(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
     }
+
+    /// The count behind [`Self::accepted`], for a thread that cannot borrow
+    /// the receiver.
+    pub fn accepted_counter(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.accepted)
+    }
 }
 
 impl Drop for Scripted {
@@ -128,6 +138,8 @@ pub enum SsmMode {
     AccessDenied,
     /// Every call gets a 200 whose body is not JSON.
     Malformed,
+    /// Every name asked for is missing.
+    Missing,
 }
 
 /// An SSM endpoint (JSON 1.1 protocol) that answers `GetParameters` with
@@ -169,6 +181,7 @@ impl FakeSsm {
                             "User: arn:aws:sts::123456789012:assumed-role/crp/x is not authorized to perform: ssm:GetParameters",
                         ),
                         SsmMode::Malformed => (200, "<html>not json".to_owned()),
+                        SsmMode::Missing => (200, missing_parameters(&req)),
                         _ => (200, get_parameters(&req)),
                     };
                     write_response(
@@ -197,6 +210,22 @@ impl Drop for FakeSsm {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+fn asked_names(req: &Recorded) -> Vec<String> {
+    let asked: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+    asked["Names"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn missing_parameters(req: &Recorded) -> String {
+    json!({"Parameters": [], "InvalidParameters": asked_names(req)}).to_string()
 }
 
 fn get_parameters(req: &Recorded) -> String {
@@ -243,6 +272,24 @@ impl std::io::Write for CapturedLogs {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Captures the current thread's log lines as the Lambda writes them: JSON,
+/// one object per line, the request's span flattened in, at info level.
+pub fn capture_json_logs() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
+    let logs = CapturedLogs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .without_time()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || writer.clone())
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    (logs, guard)
 }
 
 /// Captures the current thread's log lines at trace level, under the same

@@ -3,6 +3,7 @@
 //! artifact its `manifest.json` lists (nested assemblies of CDK stages
 //! included), each named by its stack name and placed in its environment.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -50,8 +51,17 @@ pub struct TemplateDefaults {
 /// The stacks at `path`.
 pub fn stacks(path: &Path, defaults: &TemplateDefaults) -> Result<Vec<Stack>, SourceError> {
     if path.is_dir() {
-        let mut out = Vec::new();
-        read_assembly(path, &mut out, 0)?;
+        let root = path.canonicalize().map_err(|e| SourceError::Assembly {
+            input: path.display().to_string(),
+            problem: format!("cannot read it: {e}"),
+        })?;
+        let mut walk = Walk {
+            root: root.clone(),
+            visited: HashSet::new(),
+            out: Vec::new(),
+        };
+        walk.assembly(&root, 0)?;
+        let mut out = walk.out;
         out.sort_by(|a, b| a.label.cmp(&b.label));
         return Ok(out);
     }
@@ -77,28 +87,93 @@ pub fn stacks(path: &Path, defaults: &TemplateDefaults) -> Result<Vec<Stack>, So
 /// per stage).
 const MAX_NESTING: usize = 8;
 
-fn read_assembly(dir: &Path, out: &mut Vec<Stack>, depth: usize) -> Result<(), SourceError> {
-    let manifest_path = dir.join("manifest.json");
-    let problem = |input: &Path, problem: String| SourceError::Assembly {
+/// The largest `manifest.json` read: far above any CDK writes.
+const MANIFEST_MAX: u64 = 16 * 1024 * 1024;
+
+/// One cloud assembly being read: every path it names stays inside `root`
+/// (symlinks resolved), and each nested assembly is read once.
+struct Walk {
+    root: PathBuf,
+    visited: HashSet<PathBuf>,
+    out: Vec<Stack>,
+}
+
+fn problem(input: &Path, problem: String) -> SourceError {
+    SourceError::Assembly {
         input: input.display().to_string(),
         problem,
-    };
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
+    }
+}
+
+impl Walk {
+    /// `relative`, named by the manifest in `dir`, resolved (symlinks
+    /// included) and refused unless it stays inside the assembly.
+    fn inside(&self, dir: &Path, relative: &str, manifest: &Path) -> Result<PathBuf, SourceError> {
+        let named = Path::new(relative);
+        if named.is_absolute() {
+            return Err(problem(
+                manifest,
+                format!(
+                    "'{}' is an absolute path; a cloud assembly names its files relative to itself",
+                    escaped(relative)
+                ),
+            ));
+        }
+        let resolved = dir.join(named).canonicalize().map_err(|e| {
             problem(
+                manifest,
+                format!("'{}': cannot read it: {e}", escaped(relative)),
+            )
+        })?;
+        if !resolved.starts_with(&self.root) {
+            return Err(problem(
+                manifest,
+                format!(
+                    "'{}' leads outside the cloud assembly ({}); only files inside it are read",
+                    escaped(relative),
+                    self.root.display()
+                ),
+            ));
+        }
+        Ok(resolved)
+    }
+
+    fn assembly(&mut self, dir: &Path, depth: usize) -> Result<(), SourceError> {
+        if !self.visited.insert(dir.to_path_buf()) {
+            return Err(problem(
+                dir,
+                "a nested assembly leads back to an assembly already read (a cycle); CDK never writes one, so the manifest was edited by hand".to_owned(),
+            ));
+        }
+        let manifest_path = dir.join("manifest.json");
+        if !manifest_path.exists() {
+            return Err(problem(
                 dir,
                 "a directory without manifest.json: not a CDK cloud assembly (run `cdk synth` first, or name a template file)".to_owned(),
-            )
-        } else {
-            problem(&manifest_path, format!("cannot read it: {e}"))
+            ));
         }
-    })?;
-    let manifest: Value = serde_json::from_str(&text)
-        .map_err(|e| problem(&manifest_path, format!("not valid JSON: {e}")))?;
-    let Some(artifacts) = manifest.get("artifacts").and_then(Value::as_object) else {
-        return Ok(());
-    };
-    for (id, artifact) in artifacts {
+        let manifest_path = self.inside(dir, "manifest.json", &manifest_path)?;
+        let text = template::read_capped(&manifest_path, MANIFEST_MAX)
+            .map_err(|e| problem(&manifest_path, format!("cannot read it: {e}")))?;
+        let manifest: Value = serde_json::from_str(&text)
+            .map_err(|e| problem(&manifest_path, format!("not valid JSON: {e}")))?;
+        let Some(artifacts) = manifest.get("artifacts").and_then(Value::as_object) else {
+            return Ok(());
+        };
+        for (id, artifact) in artifacts {
+            self.artifact(dir, &manifest_path, id, artifact, depth)?;
+        }
+        Ok(())
+    }
+
+    fn artifact(
+        &mut self,
+        dir: &Path,
+        manifest_path: &Path,
+        id: &str,
+        artifact: &Value,
+        depth: usize,
+    ) -> Result<(), SourceError> {
         let properties = artifact.get("properties");
         let text_property = |key: &str| {
             properties
@@ -110,14 +185,15 @@ fn read_assembly(dir: &Path, out: &mut Vec<Stack>, depth: usize) -> Result<(), S
             Some("aws:cloudformation:stack") => {
                 let Some(file) = text_property("templateFile") else {
                     return Err(problem(
-                        &manifest_path,
-                        format!("stack artifact {id} names no templateFile"),
+                        manifest_path,
+                        format!("stack artifact {} names no templateFile", escaped(id)),
                     ));
                 };
-                let template = template::load(&dir.join(&file))?;
-                let name = text_property("stackName").unwrap_or_else(|| id.clone());
+                let path = self.inside(dir, &file, manifest_path)?;
+                let template = template::load(&path)?;
+                let name = text_property("stackName").unwrap_or_else(|| id.to_owned());
                 let (account, region) = environment(artifact.get("environment"));
-                out.push(Stack {
+                self.out.push(Stack {
                     label: name.clone(),
                     template,
                     env: StackEnv {
@@ -129,13 +205,24 @@ fn read_assembly(dir: &Path, out: &mut Vec<Stack>, depth: usize) -> Result<(), S
             }
             Some("cdk:cloud-assembly") if depth < MAX_NESTING => {
                 if let Some(nested) = text_property("directoryName") {
-                    read_assembly(&PathBuf::from(dir).join(nested), out, depth + 1)?;
+                    let nested = self.inside(dir, &nested, manifest_path)?;
+                    self.assembly(&nested, depth + 1)?;
                 }
             }
             _ => {}
         }
+        Ok(())
     }
-    Ok(())
+}
+
+/// A manifest's text as an error shows it: control characters escaped.
+fn escaped(text: &str) -> String {
+    let shown: String = text
+        .chars()
+        .take(200)
+        .flat_map(char::escape_debug)
+        .collect();
+    shown
 }
 
 /// `aws://ACCOUNT/REGION`, where CDK writes `unknown-account` and

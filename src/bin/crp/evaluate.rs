@@ -8,7 +8,8 @@
 //! `Ref` to a resource, an SSM-typed parameter) is [`Unknown`], with a sentence
 //! that says what it waits for; the planner turns that into an `unknown` row.
 
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -48,12 +49,34 @@ type Eval = Result<Option<Value>, Unknown>;
 /// Deep enough for any real template; a cycle of conditions stops here.
 const MAX_DEPTH: usize = 64;
 
+/// The longest string evaluation may build: CloudFormation's own limit on a
+/// template (1 MB); no value of a deployable template comes near it.
+pub const STRING_MAX: usize = 1024 * 1024;
+
+/// How many bytes of strings one resource's evaluation may build in all.
+pub const BUILD_MAX: usize = 16 * 1024 * 1024;
+
+/// A condition's result, and whether a limit ended its evaluation.
+type Remembered = (Result<bool, Unknown>, bool);
+
 /// One stack's template with its parameter values and environment.
+///
+/// Evaluation is bounded whatever the template: each condition is evaluated
+/// once (a DAG of `Fn::And`s that names the next condition twice stays
+/// linear), each `Fn::Sub` variable once per `Fn::Sub`, every string built is
+/// at most [`STRING_MAX`] and one resource builds at most [`BUILD_MAX`]. Past
+/// a limit evaluation gives up, and [`Scope::gave_up`] says why.
 #[derive(Debug)]
 pub struct Scope<'a> {
     template: &'a Value,
     parameters: BTreeMap<String, Result<Value, Unknown>>,
     env: StackEnv,
+    /// Conditions already evaluated, with whether a limit ended them.
+    conditions: RefCell<HashMap<String, Remembered>>,
+    /// Bytes of strings built for the current resource.
+    built: Cell<usize>,
+    /// The limit that stopped the current resource's evaluation.
+    limit: RefCell<Option<String>>,
 }
 
 impl<'a> Scope<'a> {
@@ -69,7 +92,42 @@ impl<'a> Scope<'a> {
             template,
             parameters,
             env,
+            conditions: RefCell::new(HashMap::new()),
+            built: Cell::new(0),
+            limit: RefCell::new(None),
         }
+    }
+
+    /// Starts the evaluation of another resource: its own budget.
+    pub fn begin_resource(&self) {
+        self.built.set(0);
+        self.limit.replace(None);
+    }
+
+    /// Why evaluation gave up on the current resource, when a limit stopped it.
+    pub fn gave_up(&self) -> Option<String> {
+        self.limit.borrow().clone()
+    }
+
+    /// Accounts for a string of `len` bytes about to be built; past a limit,
+    /// records it and stops the evaluation.
+    fn build(&self, what: &str, len: usize) -> Result<(), Unknown> {
+        let total = self.built.get().saturating_add(len);
+        self.built.set(total);
+        let why = if len > STRING_MAX {
+            format!(
+                "{what} would build a string of more than {STRING_MAX} bytes (CloudFormation's template limit)"
+            )
+        } else if total > BUILD_MAX {
+            format!("evaluating it would build more than {BUILD_MAX} bytes of strings")
+        } else {
+            return Ok(());
+        };
+        let mut limit = self.limit.borrow_mut();
+        if limit.is_none() {
+            *limit = Some(why.clone());
+        }
+        Err(Unknown(why))
     }
 
     /// Evaluates `value` with every intrinsic function it holds.
@@ -147,6 +205,9 @@ impl<'a> Scope<'a> {
                     .iter()
                     .map(scalar_text)
                     .collect::<Result<Vec<_>, _>>()?;
+                let len = parts.iter().map(String::len).sum::<usize>()
+                    + delimiter.len().saturating_mul(parts.len());
+                self.build("Fn::Join", len)?;
                 Ok(Some(Value::String(parts.join(&delimiter))))
             }
             "Fn::Select" => {
@@ -202,6 +263,7 @@ impl<'a> Scope<'a> {
             }
             "Fn::Base64" => {
                 let text = self.string(arg, depth)?;
+                self.build("Fn::Base64", text.len() / 3 * 4 + 4)?;
                 Ok(Some(Value::String(aws_smithy_types::base64::encode(
                     text.as_bytes(),
                 ))))
@@ -290,6 +352,8 @@ impl<'a> Scope<'a> {
             }
         };
         let mut out = String::with_capacity(text.len());
+        // Each variable is evaluated once, however often the text uses it.
+        let mut evaluated: HashMap<&str, String> = HashMap::new();
         let mut rest = text;
         while let Some(start) = rest.find("${") {
             out.push_str(&rest[..start]);
@@ -310,7 +374,13 @@ impl<'a> Scope<'a> {
             }
             let name = inner.trim();
             if let Some(value) = variables.and_then(|v| v.get(name)) {
-                out.push_str(&self.string(value, depth)?);
+                if !evaluated.contains_key(name) {
+                    let text = self.string(value, depth)?;
+                    evaluated.insert(name, text);
+                }
+                let text = evaluated.get(name).map_or("", String::as_str);
+                self.build("Fn::Sub", out.len() + text.len())?;
+                out.push_str(text);
             } else if name.contains('.') {
                 return Err(Unknown(format!(
                     "!Sub uses ${{{name}}}, an attribute known only after deploy"
@@ -319,10 +389,13 @@ impl<'a> Scope<'a> {
                 let value = self.reference(name)?.ok_or_else(|| {
                     Unknown(format!("!Sub uses ${{{name}}}, which is AWS::NoValue"))
                 })?;
-                out.push_str(&scalar_text(&value)?);
+                let text = scalar_text(&value)?;
+                self.build("Fn::Sub", out.len() + text.len())?;
+                out.push_str(&text);
             }
         }
         out.push_str(rest);
+        self.build("Fn::Sub", out.len())?;
         Ok(out)
     }
 
@@ -356,6 +429,27 @@ impl<'a> Scope<'a> {
     }
 
     fn named_condition(&self, name: &str, depth: usize) -> Result<bool, Unknown> {
+        if let Some((known, limited)) = self.conditions.borrow().get(name) {
+            if *limited && self.limit.borrow().is_none() {
+                self.limit
+                    .replace(known.clone().err().map(|Unknown(why)| why));
+            }
+            return known.clone();
+        }
+        let limited_before = self.limit.borrow().is_some();
+        let result = self.evaluate_condition(name, depth);
+        // A result cut short by the depth limit belongs to the chain that
+        // reached it, not to the condition: only complete ones are kept.
+        if depth == 0 || result.is_ok() {
+            let limited = !limited_before && self.limit.borrow().is_some();
+            self.conditions
+                .borrow_mut()
+                .insert(name.to_owned(), (result.clone(), limited));
+        }
+        result
+    }
+
+    fn evaluate_condition(&self, name: &str, depth: usize) -> Result<bool, Unknown> {
         if depth > MAX_DEPTH {
             return Err(Unknown(format!("condition {name} refers to itself")));
         }

@@ -11,6 +11,7 @@ mod evaluate;
 mod plan;
 mod provider;
 mod template;
+mod yaml_scan;
 
 use std::collections::BTreeMap;
 use std::io::Read;

@@ -122,6 +122,8 @@ struct Row {
 enum Found {
     Ready(Box<cross_region_param::protocol::Request>),
     Unknown(Unknown),
+    /// Evaluating it went past a limit: it fails, as CloudFormation would.
+    GaveUp(String),
 }
 
 /// Runs `crp plan`.
@@ -129,7 +131,7 @@ pub async fn run(args: PlanArgs) -> ExitCode {
     match plan(&args).await {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("crp plan: {message}");
+            eprintln!("crp plan: {}", printable(&message.to_string()));
             ExitCode::from(2)
         }
     }
@@ -177,6 +179,14 @@ async fn plan(args: &PlanArgs) -> Result<ExitCode, PlanError> {
                     status: Status::Unknown,
                     data: None,
                     reason: format!("unknown until deploy: {why}"),
+                    physical_resource_id: None,
+                },
+                Found::GaveUp(why) => Row {
+                    stack,
+                    logical_id,
+                    status: Status::Failed,
+                    data: None,
+                    reason: why,
                     physical_resource_id: None,
                 },
                 Found::Ready(request) => {
@@ -273,6 +283,7 @@ fn resources(stack: &Stack, overrides: &BTreeMap<String, String>) -> Vec<(String
         if resource.get("Type").and_then(Value::as_str) != Some(RESOURCE_TYPE) {
             continue;
         }
+        scope.begin_resource();
         // A resource whose condition is false is not created; one whose
         // condition cannot be known yet is planned as if it were.
         if let Some(Value::String(condition)) = resource.get("Condition")
@@ -281,11 +292,15 @@ fn resources(stack: &Stack, overrides: &BTreeMap<String, String>) -> Vec<(String
             continue;
         }
         let empty = Value::Object(Map::new());
-        let found = match properties(&scope, resource.get("Properties").unwrap_or(&empty)) {
-            Ok(props) => Found::Ready(Box::new(provider::create_request(
+        let evaluated = properties(&scope, resource.get("Properties").unwrap_or(&empty));
+        let found = match (scope.gave_up(), evaluated) {
+            (Some(why), _) => Found::GaveUp(format!(
+                "crp plan gave up evaluating {logical_id}: {why}; CloudFormation would refuse it too"
+            )),
+            (None, Ok(props)) => Found::Ready(Box::new(provider::create_request(
                 &stack_id, logical_id, props,
             ))),
-            Err(why) => Found::Unknown(why),
+            (None, Err(why)) => Found::Unknown(why),
         };
         out.push((stack.label.clone(), logical_id.clone(), found));
     }
@@ -407,7 +422,45 @@ fn details(row: &Row) -> Vec<String> {
     lines
 }
 
+/// `text` safe for a terminal: control characters (ESC, BEL, CR, ...) and
+/// the invisible bidirectional overrides are shown as `\u{..}` escapes, so a
+/// value or a name from a template cannot erase a row, move the cursor or
+/// write over what the table says.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn table(rows: &[Row]) -> String {
+    let rows: Vec<Row> = rows
+        .iter()
+        .map(|r| Row {
+            stack: printable(&r.stack),
+            logical_id: printable(&r.logical_id),
+            status: r.status,
+            data: r.data.as_ref().map(|d| {
+                d.iter()
+                    .map(|(k, v)| (printable(k), printable(v)))
+                    .collect()
+            }),
+            reason: r
+                .reason
+                .lines()
+                .map(printable)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            physical_resource_id: r.physical_resource_id.as_deref().map(printable),
+        })
+        .collect();
+    let rows = rows.as_slice();
     let headers = ["STACK", "LOGICAL ID", "STATUS", "RESOLVES TO"];
     let width =
         |f: &dyn Fn(&Row) -> usize, h: &str| rows.iter().map(f).max().unwrap_or(0).max(h.len());

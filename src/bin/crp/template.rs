@@ -20,12 +20,34 @@ pub struct TemplateError {
     pub kind: TemplateErrorKind,
 }
 
+/// The largest template CloudFormation accepts (from S3): larger input is
+/// refused before it is read.
+pub const TEMPLATE_MAX: u64 = 1024 * 1024;
+
+/// How large a YAML template may grow once its aliases are expanded:
+/// about 8 times [`TEMPLATE_MAX`], in text bytes plus a small cost per node.
+pub const EXPANDED_MAX: usize = 8 * 1024 * 1024;
+
 /// What was wrong with a template file.
 #[derive(Debug, Error)]
 pub enum TemplateErrorKind {
     /// The file could not be read.
     #[error("cannot read it: {0}")]
     Read(#[from] std::io::Error),
+    /// Not a regular file (a device, a FIFO, a directory).
+    #[error("not a regular file; name a template file")]
+    NotAFile,
+    /// Larger than CloudFormation accepts.
+    #[error("{size} bytes, larger than the {max} bytes CloudFormation accepts for a template")]
+    TooLarge {
+        /// The file's size (at least).
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// Refused by the first pass over its YAML (a tag, an alias expansion).
+    #[error("{0}")]
+    Refused(#[from] crate::yaml_scan::Refusal),
     /// Not JSON.
     #[error("not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
@@ -46,7 +68,7 @@ pub fn load(path: &std::path::Path) -> Result<Value, TemplateError> {
         input: path.display().to_string(),
         kind,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| fail(e.into()))?;
+    let text = read_capped(path, TEMPLATE_MAX).map_err(fail)?;
     let template = parse(&text).map_err(fail)?;
     if !template.get("Resources").is_some_and(Value::is_object) {
         return Err(fail(TemplateErrorKind::NotATemplate));
@@ -54,11 +76,50 @@ pub fn load(path: &std::path::Path) -> Result<Value, TemplateError> {
     Ok(template)
 }
 
-/// Parses template text (JSON or YAML with CloudFormation's tags).
+/// Reads the regular file at `path` (symlinks followed), refusing anything
+/// else, or more than `max` bytes, before reading it: `/dev/zero` or a FIFO
+/// named as a template must not hang or exhaust the run.
+pub fn read_capped(path: &std::path::Path, max: u64) -> Result<String, TemplateErrorKind> {
+    use std::io::Read as _;
+    // Checked before opening: opening a FIFO would block.
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(TemplateErrorKind::NotAFile);
+    }
+    if meta.len() > max {
+        return Err(TemplateErrorKind::TooLarge {
+            size: meta.len(),
+            max,
+        });
+    }
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(TemplateErrorKind::NotAFile);
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    let size = bytes.len() as u64;
+    if size > max {
+        return Err(TemplateErrorKind::TooLarge { size, max });
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e).into())
+}
+
+/// Parses template text (JSON or YAML with CloudFormation's tags). YAML is
+/// scanned first ([`crate::yaml_scan`]): unknown tags and alias expansions
+/// past [`EXPANDED_MAX`] are refused before anything is built.
 pub fn parse(text: &str) -> Result<Value, TemplateErrorKind> {
+    if text.len() as u64 > TEMPLATE_MAX {
+        return Err(TemplateErrorKind::TooLarge {
+            size: text.len() as u64,
+            max: TEMPLATE_MAX,
+        });
+    }
     if text.trim_start().starts_with('{') {
         return Ok(serde_json::from_str(text)?);
     }
+    crate::yaml_scan::scan(text, EXPANDED_MAX)?;
     let yaml: Yaml = serde_norway::from_str(text)?;
     to_json(yaml)
 }
@@ -232,6 +293,40 @@ p: !Transform {Name: AWS::Include}
     fn json_templates_are_read_as_json() {
         let v = parse(r#"{"Resources": {"A": {"Type": "X"}}}"#).unwrap();
         assert_eq!(v["Resources"]["A"]["Type"], "X");
+    }
+
+    #[test]
+    fn a_secondary_tag_is_an_error_not_a_plain_value() {
+        // Before: read as the list ["ls"], the tag dropped.
+        let e = parse("Region: !!python/object/apply:os.system [ls]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown tag !!python/object/apply:os.system"),
+            "{e}"
+        );
+        assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn alias_amplification_and_oversized_text_are_refused() {
+        // 1,000 scalars of 100 bytes, each aliased 100 times: 11 MB expanded.
+        let mut text = String::from("a:\n");
+        for i in 0..1000 {
+            text.push_str(&format!("  - &s{i} {}\n", "x".repeat(100)));
+        }
+        text.push_str("b:\n");
+        for i in 0..1000 {
+            text.push_str(&format!(
+                "  - [{}]\n",
+                vec![format!("*s{i}"); 100].join(", ")
+            ));
+        }
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("aliases expand to more than"), "{e}");
+        let big = format!("a: {}\n", "x".repeat(TEMPLATE_MAX as usize));
+        let e = parse(&big).unwrap_err().to_string();
+        assert!(e.contains("larger than the 1048576 bytes"), "{e}");
     }
 
     #[test]
