@@ -156,7 +156,7 @@ mod tests {
     fn key_order_at_any_level_never_changes_the_id() {
         // serde_json keeps insertion order here (`preserve_order` is on in the
         // dependency graph, through the AWS SDK), so this is what CloudFormation's
-        // key order would do. Before: hashing followed that order.
+        // key order would do; the hash must not follow it.
         let props = json!({
             "Region": "us-east-1",
             "Parameters": {"A": "/a", "B": "/b:2", "C": "/c:prod"},

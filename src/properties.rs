@@ -362,8 +362,8 @@ mod tests {
 
     #[test]
     fn many_typos_list_the_known_properties_once_and_keep_later_problems() {
-        // Before: the whole list after every unknown key; 30 typos filled the
-        // 4096-byte answer and "Region is required" was cut off.
+        // The known-property list once, not after every unknown key: 30 typos
+        // must not fill the 4096-byte answer and cut "Region is required" off.
         let mut props = serde_json::Map::new();
         for i in 0..30 {
             props.insert(format!("Typo{i}"), json!("x"));
@@ -418,7 +418,7 @@ mod tests {
 
     #[test]
     fn oversized_values_are_refused_with_the_limit() {
-        // Before: multi-megabyte StackName, RoleArn and ParametersPath passed.
+        // Multi-megabyte StackName, RoleArn and ParametersPath are refused.
         let big = "a".repeat(3_000_000);
         let err = ResourceProperties::parse(&json!({
             "Region": "us-east-1",

@@ -474,7 +474,7 @@ mod tests {
 
     #[test]
     fn lambda_records_a_searchable_error_type_for_each_failure() {
-        // Before: Lambda recorded `&alloc::boxed::Box<dyn core::error::Error + …>`.
+        // Never `&alloc::boxed::Box<dyn core::error::Error + …>`: one name per failure.
         let cases = [
             (
                 ProviderError::NotDelivered(SendError::GaveUp {
