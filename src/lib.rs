@@ -51,7 +51,7 @@ pub use aws_error::{AwsCallError, FailureKind};
 pub use config::{Config, ConfigError};
 pub use input::PropertyProblem;
 pub use net::SdkHttpClient;
-pub use physical_id::{CREATE_FAILED, physical_id};
+pub use physical_id::CREATE_FAILED;
 pub use progress::{Progress, Step};
 pub use properties::{PropertiesError, ResourceProperties, known_properties};
 pub use protocol::{

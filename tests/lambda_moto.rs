@@ -17,7 +17,7 @@ use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use cross_region_param::testing::read_with;
 use cross_region_param::{
     AwsClients, Config, Progress, RegionClients, Requester, ResolveError, Resolved, Resolver,
-    ResourceProperties, physical_id,
+    ResourceProperties,
 };
 use serde_json::json;
 
@@ -429,7 +429,7 @@ async fn the_physical_id_changes_exactly_when_a_new_version_is_published() {
             .await
             .unwrap();
         (
-            physical_id(REGION, &raw, &resolved.identity),
+            props.physical_id(&resolved.identity),
             resolved.data["Version"].clone(),
         )
     };
