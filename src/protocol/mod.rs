@@ -237,11 +237,11 @@ impl<R: Resolve> Provider<R> {
         fit(request, answer, &echo(request))
     }
 
-    /// Decides the answer to `request` without sending it (the dry-run CLI
-    /// shows exactly this). The body-size limit is applied by the caller.
+    /// Decides the answer to `request` exactly as it would be sent, the
+    /// body-size limit applied, without sending it: the dry-run CLI shows
+    /// this, so a Reason seen locally is the Reason a stack would see.
     pub async fn answer(&self, request: &Request, deadline: Deadline) -> Answer {
-        self.answer_with(request, deadline, &Progress::default())
-            .await
+        self.decide(request, deadline, &Progress::default()).await.0
     }
 
     /// [`Self::answer`], recording what it waits on in `progress`.
@@ -425,7 +425,7 @@ fn echo(request: &Request) -> Echo {
 }
 
 /// The body for `answer`; an answer whose Data does not fit becomes FAILED.
-pub fn fit(request: &Request, answer: Answer, echo: &Echo) -> (Answer, Vec<u8>) {
+fn fit(request: &Request, answer: Answer, echo: &Echo) -> (Answer, Vec<u8>) {
     match response::body(echo, &answer) {
         Ok(body) => (answer, body),
         Err(too_large) => {
