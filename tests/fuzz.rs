@@ -156,7 +156,9 @@ fn check_request(bytes: &[u8]) {
                 .is_none_or(|p| p.len() <= 1024)
         );
         assert!(
-            r.malformed.as_ref().is_none_or(|m| !m.is_empty()),
+            r.malformed
+                .as_ref()
+                .is_none_or(|m| !m.to_string().is_empty()),
             "a malformed request says why"
         );
     }

@@ -268,7 +268,7 @@ impl<R: Resolve> Provider<R> {
             };
         }
         if let Some(problem) = &request.malformed {
-            return failed(problem.clone());
+            return failed(problem.to_string());
         }
         let props = match ResourceProperties::parse(&request.properties) {
             Ok(p) => p,
