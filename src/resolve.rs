@@ -34,9 +34,11 @@ pub struct Resolved {
 /// Why a resource could not be resolved. Each message is a complete Reason.
 #[derive(Debug, Error)]
 pub enum ResolveError {
-    /// The provider's configuration does not allow this read.
-    #[error("not allowed by the provider's configuration: {0}")]
-    NotAllowed(String),
+    /// The provider's configuration does not allow this read: every
+    /// refusal, each a value of its own (listed, within a budget, only when
+    /// written as the Reason).
+    #[error("not allowed by the provider's configuration: {}", listed(.0, "; ", LIST_BUDGET))]
+    NotAllowed(Vec<String>),
     /// The provider's own configuration is invalid.
     #[error(
         "the provider is misconfigured: {0}; fix the provider stack's parameters and redeploy it"
@@ -156,11 +158,7 @@ impl Resolver {
         if refused.is_empty() {
             Ok(())
         } else {
-            Err(ResolveError::NotAllowed(listed(
-                &refused,
-                "; ",
-                LIST_BUDGET,
-            )))
+            Err(ResolveError::NotAllowed(refused))
         }
     }
 

@@ -294,7 +294,8 @@ impl<R: Resolve> Provider<R> {
                 no_echo: resolved.secret || props.no_echo,
                 data: resolved.data,
             },
-            Err(reason) => failed(reason),
+            // The one place a resolution failure becomes a Reason.
+            Err(failure) => failed(failure.to_string()),
         }
     }
 
@@ -306,7 +307,7 @@ impl<R: Resolve> Provider<R> {
         props: &ResourceProperties,
         deadline: Deadline,
         progress: &Progress,
-    ) -> Result<Resolved, String> {
+    ) -> Result<Resolved, Unresolved> {
         let requester = Requester {
             stack_id: request.stack_id.clone(),
             logical_resource_id: request.logical_resource_id.clone(),
@@ -326,24 +327,50 @@ impl<R: Resolve> Provider<R> {
         match tokio::time::timeout_at(deadline.resolve_by, task).await {
             Err(_) => {
                 abort.abort();
-                Err(format!(
-                    "timed out after {:.1}s waiting for {}; the provider answered before its Lambda deadline: {}",
-                    started.elapsed().as_secs_f64(),
-                    progress.describe(),
-                    progress.timeout_advice(&props.region)
-                ))
+                Err(Unresolved::TimedOut {
+                    seconds: started.elapsed().as_secs_f64(),
+                    waiting_for: progress.describe(),
+                    advice: progress.timeout_advice(&props.region),
+                })
             }
-            Ok(Err(join)) if join.is_panic() => Err(format!(
-                "internal error: the provider panicked while resolving ({}); this is a bug, please report it",
-                panic_message(join.into_panic().as_ref())
-            )),
-            Ok(Err(_)) => Err(
-                "internal error: resolution was cancelled before it finished; deploy again, and report it if it repeats"
-                    .to_owned(),
-            ),
-            Ok(Ok(result)) => result.map_err(|e| e.to_string()),
+            Ok(Err(join)) if join.is_panic() => Err(Unresolved::Panicked(panic_message(
+                join.into_panic().as_ref(),
+            ))),
+            Ok(Err(_)) => Err(Unresolved::Cancelled),
+            Ok(Ok(result)) => result.map_err(Unresolved::Failed),
         }
     }
+}
+
+/// Why resolution gave no Data: kept typed until `answer_with` writes the
+/// Reason.
+#[derive(Debug, Error)]
+enum Unresolved {
+    /// The resolver said why.
+    #[error(transparent)]
+    Failed(crate::resolve::ResolveError),
+    /// The deadline came first.
+    #[error(
+        "timed out after {seconds:.1}s waiting for {waiting_for}; the provider answered before its Lambda deadline: {advice}"
+    )]
+    TimedOut {
+        /// How long resolution ran.
+        seconds: f64,
+        /// What it was waiting on.
+        waiting_for: String,
+        /// What to do about it.
+        advice: String,
+    },
+    /// The resolver panicked (a bug); the panic's message.
+    #[error(
+        "internal error: the provider panicked while resolving ({0}); this is a bug, please report it"
+    )]
+    Panicked(String),
+    /// The resolver's task was cancelled before it finished.
+    #[error(
+        "internal error: resolution was cancelled before it finished; deploy again, and report it if it repeats"
+    )]
+    Cancelled,
 }
 
 /// The span's fields appear on every line of the request: kept shorter still.
