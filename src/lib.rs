@@ -49,7 +49,7 @@ pub use aws::{
 };
 pub use aws_error::{AwsCallError, FailureKind};
 pub use config::{Config, ConfigError};
-pub use input::PropertyProblem;
+pub use input::{PropertyProblem, partition_of, url_suffix_of};
 pub use net::SdkHttpClient;
 pub use physical_id::CREATE_FAILED;
 pub use progress::{Progress, Step};

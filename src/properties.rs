@@ -20,10 +20,13 @@ use crate::sources::{KINDS, Source};
 
 /// Properties every resource may set, whatever its sources.
 const COMMON_LEADING: &[&str] = &["Region"];
-const COMMON_TRAILING: &[&str] = &["RoleArn", "ExternalId", "NoEcho", "Refresh"];
+const COMMON_TRAILING: &[&str] = &["RoleArn", "ExternalId", "NoEcho", REFRESH];
 
 /// Properties that belong to CloudFormation itself; accepted and ignored.
 const CLOUDFORMATION_PROPERTIES: &[&str] = &["ServiceToken", "ServiceTimeout"];
+
+/// The property that only forces an update, never an input.
+const REFRESH: &str = "Refresh";
 
 /// How many bytes the list of problems may take in a Reason; the known
 /// properties follow it, and must not be cut off.
@@ -142,6 +145,13 @@ impl ResourceProperties {
             .flat_map(|s| s.data_keys())
             .map(|(key, _)| key)
             .collect()
+    }
+
+    /// Whether the property `name` can change what resolves: CloudFormation's
+    /// own properties and `Refresh` cannot (changing them re-resolves, but
+    /// never replaces the resource by itself).
+    pub fn is_input(name: &str) -> bool {
+        name != REFRESH && !CLOUDFORMATION_PROPERTIES.contains(&name)
     }
 
     /// The resource's inputs in canonical form, for the physical id: typed

@@ -1,7 +1,7 @@
 //! Resolution: turning validated properties into Data, knowing nothing of
 //! CloudFormation.
 //!
-//! [`Resolver::resolve_sources`] checks the provider's allow-lists, picks the
+//! [`Resolver`]'s [`Resolve::resolve`] checks the provider's allow-lists, picks the
 //! clients for the source region (or the assumed role), runs every source of
 //! the resource concurrently and merges what they return. It loops over the
 //! resource's [`Source`]s and never names one: each source lives in
@@ -88,6 +88,7 @@ pub trait Resolve: Send + Sync + 'static {
     ) -> impl std::future::Future<Output = Result<Resolved, ResolveError>> + Send;
 }
 
+/// Resolves every source of `props` concurrently and merges the results.
 impl Resolve for Resolver {
     async fn resolve(
         &self,
@@ -95,7 +96,9 @@ impl Resolve for Resolver {
         requester: &Requester,
         progress: &Progress,
     ) -> Result<Resolved, ResolveError> {
-        self.resolve_sources(props, requester, progress).await
+        self.check_allowed(props)?;
+        let clients = self.clients_for(props, requester, progress).await?;
+        read_sources(&props.sources, &clients, progress).await
     }
 }
 
@@ -110,23 +113,6 @@ impl Resolver {
     /// A resolver over these clients, under this configuration.
     pub fn new(clients: Arc<AwsClients>, config: Arc<Config>) -> Self {
         Self { clients, config }
-    }
-
-    /// The provider's configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// Resolves every source of `props` concurrently and merges the results.
-    pub async fn resolve_sources(
-        &self,
-        props: &ResourceProperties,
-        requester: &Requester,
-        progress: &Progress,
-    ) -> Result<Resolved, ResolveError> {
-        self.check_allowed(props)?;
-        let clients = self.clients_for(props, requester, progress).await?;
-        read_sources(&props.sources, &clients, progress).await
     }
 
     /// Every allow-list is checked before the first AWS call.

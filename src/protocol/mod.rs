@@ -280,7 +280,7 @@ impl<R: Resolve> Provider<R> {
             return failed(too_many.to_string());
         }
         match self
-            .resolve_guarded(request, &props, deadline, progress)
+            .resolve_by_deadline(request, &props, deadline, progress)
             .await
         {
             Ok(resolved) => Answer {
@@ -301,7 +301,7 @@ impl<R: Resolve> Provider<R> {
 
     /// Runs resolution on its own task, so a panic becomes a FAILED answer
     /// and the deadline can cut it off.
-    async fn resolve_guarded(
+    async fn resolve_by_deadline(
         &self,
         request: &Request,
         props: &ResourceProperties,

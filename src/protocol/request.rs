@@ -120,16 +120,9 @@ pub enum Found {
     Missing,
     /// `null`.
     Null,
-    /// A boolean.
-    Bool,
-    /// A number.
-    Number,
-    /// A string.
-    String,
-    /// A list.
-    List,
-    /// An object.
-    Object,
+    /// A value of another JSON type, named as every Reason names JSON
+    /// types ("a list", "a map", ...).
+    Other(&'static str),
 }
 
 impl Found {
@@ -138,11 +131,7 @@ impl Found {
         match value {
             None => Self::Missing,
             Some(Value::Null) => Self::Null,
-            Some(Value::Bool(_)) => Self::Bool,
-            Some(Value::Number(_)) => Self::Number,
-            Some(Value::String(_)) => Self::String,
-            Some(Value::Array(_)) => Self::List,
-            Some(Value::Object(_)) => Self::Object,
+            Some(other) => Self::Other(crate::input::kind(other)),
         }
     }
 }
@@ -163,15 +152,11 @@ impl Problem {
 
 impl std::fmt::Display for Found {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Missing => "missing",
-            Self::Null => "null",
-            Self::Bool => "a boolean, not the expected type",
-            Self::Number => "a number, not the expected type",
-            Self::String => "a string, not the expected type",
-            Self::List => "a list, not the expected type",
-            Self::Object => "an object, not the expected type",
-        })
+        match self {
+            Self::Missing => f.write_str("missing"),
+            Self::Null => f.write_str("null"),
+            Self::Other(kind) => write!(f, "{kind}, not the expected type"),
+        }
     }
 }
 
