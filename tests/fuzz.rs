@@ -330,9 +330,10 @@ mod yaml_scan;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use cross_region_param::protocol::Echo;
 use cross_region_param::protocol::response::{MAX_BODY_BYTES, body};
 use cross_region_param::{
-    Config as ProviderConfig, Deadline, Echo, Progress, Provider, Requester, Resolve, ResolveError,
+    Config as ProviderConfig, Deadline, Progress, Provider, Requester, Resolve, ResolveError,
     Resolved, ResponseSender, RetryPolicy, Status,
 };
 
