@@ -497,7 +497,7 @@ mod tests {
 
     #[test]
     fn a_role_star_never_spans_a_colon_and_question_mark_is_literal() {
-        // Before: `*` crossed ':' and `?` matched any character.
+        // `*` stops at ':' and `?` matches only itself.
         let c = config(&[(
             ENV_ALLOWED_ROLE_ARNS,
             "arn:aws:iam::222222222222:role/team-*,arn:aws:iam::*:role/reader?",
@@ -535,7 +535,7 @@ mod tests {
             assert!(c.response_url_allowed("https", host), "{host}");
             assert!(from_env.response_url_allowed("https", host), "{host}");
         }
-        // Before: `*.amazonaws.com` let all of these through.
+        // A pattern such as `*.amazonaws.com` would let all of these through.
         let refused = [
             "attacker-bucket.s3.amazonaws.com",
             "xyz.execute-api.us-east-1.amazonaws.com",

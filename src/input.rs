@@ -196,21 +196,38 @@ pub fn is_region_code(s: &str) -> bool {
 /// Longer than any region code AWS uses (`ap-southeast-5`, `us-gov-west-1`).
 const REGION_MAX: usize = 32;
 
-/// The AWS partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`, ...).
-pub(crate) fn partition_of(region: &str) -> &'static str {
-    const PREFIXES: &[(&str, &str)] = &[
-        ("cn-", "aws-cn"),
-        ("us-gov-", "aws-us-gov"),
-        ("us-isob-", "aws-iso-b"),
-        ("us-isof-", "aws-iso-f"),
-        ("eu-isoe-", "aws-iso-e"),
-        ("us-iso-", "aws-iso"),
-        ("eusc-", "aws-eusc"),
-    ];
-    PREFIXES
+/// Every partition but `aws`: its regions' prefix, its name, and its DNS
+/// suffix (what `AWS::URLSuffix` gives). The one table of partitions: the
+/// provider's ARNs and `crp plan`'s pseudo parameters both read it.
+const PARTITIONS: &[(&str, &str, &str)] = &[
+    ("cn-", "aws-cn", "amazonaws.com.cn"),
+    ("us-gov-", "aws-us-gov", "amazonaws.com"),
+    ("us-isob-", "aws-iso-b", "sc2s.sgov.gov"),
+    ("us-isof-", "aws-iso-f", "csp.hci.ic.gov"),
+    ("eu-isoe-", "aws-iso-e", "cloud.adc-e.uk"),
+    ("us-iso-", "aws-iso", "c2s.ic.gov"),
+    ("eusc-", "aws-eusc", "amazonaws.eu"),
+];
+
+/// The partition and DNS suffix of `region`.
+fn partition_entry(region: &str) -> (&'static str, &'static str) {
+    PARTITIONS
         .iter()
-        .find(|(prefix, _)| region.starts_with(prefix))
-        .map_or("aws", |(_, partition)| partition)
+        .find(|(prefix, _, _)| region.starts_with(prefix))
+        .map_or(("aws", "amazonaws.com"), |(_, partition, suffix)| {
+            (partition, suffix)
+        })
+}
+
+/// The AWS partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`, ...).
+pub fn partition_of(region: &str) -> &'static str {
+    partition_entry(region).0
+}
+
+/// The DNS suffix of the partition `region` belongs to (`amazonaws.com`,
+/// `amazonaws.com.cn`, ...), as `AWS::URLSuffix` gives it.
+pub fn url_suffix_of(region: &str) -> &'static str {
+    partition_entry(region).1
 }
 
 #[cfg(test)]
@@ -258,5 +275,9 @@ mod tests {
         assert_eq!(partition_of("us-east-1"), "aws");
         assert_eq!(partition_of("cn-north-1"), "aws-cn");
         assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of("us-isob-east-1"), "aws-iso-b");
+        assert_eq!(url_suffix_of("us-east-1"), "amazonaws.com");
+        assert_eq!(url_suffix_of("cn-north-1"), "amazonaws.com.cn");
+        assert_eq!(url_suffix_of("us-iso-east-1"), "c2s.ic.gov");
     }
 }

@@ -25,6 +25,51 @@
 //!
 //! Everything but `protocol` and `telemetry` is private; the items below are
 //! the public surface, and [`testing`] is the seam integration tests use.
+//!
+//! # Using it
+//!
+//! The Lambda (`src/main.rs`) wires exactly this: the provider's allow-lists,
+//! AWS clients built once, and a [`Provider`] that answers every request
+//! once. [`Provider::answer`] decides an answer without sending it (what
+//! `crp` shows); [`Provider::handle_raw`] also PUTs it to the ResponseURL. A
+//! Delete is answered without a single AWS call:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! use cross_region_param::{
+//!     AwsClients, Config, Deadline, Provider, Request, Resolver, ResponseSender, RetryPolicy,
+//!     Status,
+//! };
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Arc::new(Config::default());
+//! let clients = Arc::new(AwsClients::load().await);
+//! let resolver = Arc::new(Resolver::new(clients, Arc::clone(&config)));
+//! let sender = ResponseSender::new(RetryPolicy::default())?;
+//! let provider = Provider::new(resolver, sender, config);
+//!
+//! let event = br#"{
+//!     "RequestType": "Delete",
+//!     "ResponseURL": "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/r",
+//!     "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1",
+//!     "RequestId": "5d478b3a-0e1f-4b7c-9a77-2f0c2d3e4f50",
+//!     "LogicalResourceId": "ApiUrl",
+//!     "PhysicalResourceId": "crp-eu-west-1-0123",
+//!     "ResourceType": "Custom::CrossRegionParam",
+//!     "ResourceProperties": {"Region": "eu-west-1", "ParameterName": "/app/api-url"}
+//! }"#;
+//! let request = Request::from_bytes(event)?;
+//! let answer = provider
+//!     .answer(&request, Deadline::after(Duration::from_secs(30)))
+//!     .await;
+//! assert_eq!(answer.status, Status::Success);
+//! assert_eq!(answer.physical_resource_id, "crp-eu-west-1-0123");
+//! # Ok(())
+//! # }
+//! ```
 
 #![warn(missing_docs)]
 
@@ -44,18 +89,16 @@ pub mod telemetry;
 pub mod testing;
 
 pub use aws::{
-    AssumeRoleError, AwsClients, LazyClient, RegionClients, RoleToAssume, retry_config,
-    session_name, timeout_config,
+    AssumeRoleError, AwsClients, RegionClients, RoleToAssume, retry_config, timeout_config,
 };
-pub use aws_error::{AwsCallError, FailureKind};
 pub use config::{Config, ConfigError};
-pub use input::PropertyProblem;
+pub use input::{PropertyProblem, partition_of, url_suffix_of};
 pub use net::SdkHttpClient;
-pub use physical_id::{CREATE_FAILED, physical_id};
+pub use physical_id::CREATE_FAILED;
 pub use progress::{Progress, Step};
-pub use properties::{PropertiesError, ResourceProperties, known_properties};
+pub use properties::{PropertiesError, ResourceProperties};
 pub use protocol::{
-    Answer, Deadline, Echo, Handled, Provider, ProviderError, Request, RequestType, ResponseSender,
+    Answer, Deadline, Handled, Provider, ProviderError, Request, RequestType, ResponseSender,
     RetryPolicy, SendError, Status,
 };
 pub use resolve::{Requester, Resolve, ResolveError, Resolved, Resolver};

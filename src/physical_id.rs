@@ -8,7 +8,6 @@
 //! changes when they change, which CloudFormation treats as a replacement: on
 //! rollback it restores the old resource and its old Data by itself.
 
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::properties::ResourceProperties;
@@ -19,24 +18,6 @@ pub const PREFIX: &str = "crp";
 /// The id answered for a failed Create, so the Delete CloudFormation sends
 /// next is recognisable and the stack never shows a half-made resource.
 pub const CREATE_FAILED: &str = "crp-create-failed";
-
-/// Properties that are not inputs: changing them must re-resolve, but must
-/// not replace the resource unless a value moved.
-const NOT_INPUTS: &[&str] = &["ServiceToken", "ServiceTimeout", "Refresh"];
-
-/// The id for a resource that resolved to `identity` from `properties` (the
-/// raw `ResourceProperties`). The properties are parsed into their typed,
-/// canonical form first; `Refresh`, `ServiceToken` and `ServiceTimeout` are
-/// left out.
-pub fn physical_id(region: &str, properties: &Value, identity: &[String]) -> String {
-    let inputs = match ResourceProperties::parse(properties) {
-        Ok(props) => props.canonical_inputs(),
-        // Only valid properties are ever resolved; this keeps the function
-        // total all the same, with keys sorted at every level.
-        Err(_) => canonical_json(properties),
-    };
-    from_inputs(region, &inputs, identity)
-}
 
 impl ResourceProperties {
     /// The physical id of this resource once it resolved to `identity`.
@@ -64,55 +45,27 @@ fn from_inputs(region: &str, inputs: &[String], identity: &[String]) -> String {
     format!("{PREFIX}-{region}-{hex}")
 }
 
-/// `key=value` per top-level property, values with their keys sorted at
-/// every level.
-fn canonical_json(properties: &Value) -> Vec<String> {
-    let Value::Object(map) = properties else {
-        return vec![sorted(properties).to_string()];
-    };
-    let mut out: Vec<String> = map
-        .iter()
-        .filter(|(k, _)| !NOT_INPUTS.contains(&k.as_str()))
-        .map(|(k, v)| format!("{k}={}", sorted(v)))
-        .collect();
-    out.sort();
-    out
-}
-
-fn sorted(value: &Value) -> String {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, String)> =
-                map.iter().map(|(k, v)| (k, sorted(v))).collect();
-            entries.sort();
-            let body: Vec<String> = entries
-                .into_iter()
-                .map(|(k, v)| format!("{}:{v}", Value::String(k.clone())))
-                .collect();
-            format!("{{{}}}", body.join(","))
-        }
-        Value::Array(items) => {
-            let body: Vec<String> = items.iter().map(sorted).collect();
-            format!("[{}]", body.join(","))
-        }
-        other => other.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn ident(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| (*s).to_owned()).collect()
     }
 
+    /// The id of `properties` (valid ones: only those are ever resolved).
+    fn physical_id(properties: &Value, identity: &[String]) -> String {
+        ResourceProperties::parse(properties)
+            .unwrap()
+            .physical_id(identity)
+    }
+
     #[test]
     fn same_inputs_and_values_give_the_same_id() {
         let props = json!({"Region": "us-east-1", "ParameterName": "/a"});
-        let a = physical_id("us-east-1", &props, &ident(&["SSM:/a@3"]));
-        let b = physical_id("us-east-1", &props, &ident(&["SSM:/a@3"]));
+        let a = physical_id(&props, &ident(&["SSM:/a@3"]));
+        let b = physical_id(&props, &ident(&["SSM:/a@3"]));
         assert_eq!(a, b);
         assert!(a.starts_with("crp-us-east-1-"));
         assert_eq!(a.len(), "crp-us-east-1-".len() + 32);
@@ -122,8 +75,8 @@ mod tests {
     fn a_new_version_changes_the_id() {
         let props = json!({"Region": "us-east-1", "ParameterName": "/a"});
         assert_ne!(
-            physical_id("us-east-1", &props, &ident(&["SSM:/a@3"])),
-            physical_id("us-east-1", &props, &ident(&["SSM:/a@4"]))
+            physical_id(&props, &ident(&["SSM:/a@3"])),
+            physical_id(&props, &ident(&["SSM:/a@4"]))
         );
     }
 
@@ -132,10 +85,7 @@ mod tests {
         let a = json!({"Region": "us-east-1", "ParameterName": "/a", "Refresh": "1", "ServiceToken": "x"});
         let b = json!({"Region": "us-east-1", "ParameterName": "/a", "Refresh": "2", "ServiceToken": "y"});
         let id = ident(&["SSM:/a@3"]);
-        assert_eq!(
-            physical_id("us-east-1", &a, &id),
-            physical_id("us-east-1", &b, &id)
-        );
+        assert_eq!(physical_id(&a, &id), physical_id(&b, &id));
     }
 
     /// The same object with its keys inserted in reverse order, at every level.
@@ -156,7 +106,7 @@ mod tests {
     fn key_order_at_any_level_never_changes_the_id() {
         // serde_json keeps insertion order here (`preserve_order` is on in the
         // dependency graph, through the AWS SDK), so this is what CloudFormation's
-        // key order would do. Before: hashing followed that order.
+        // key order would do; the hash must not follow it.
         let props = json!({
             "Region": "us-east-1",
             "Parameters": {"A": "/a", "B": "/b:2", "C": "/c:prod"},
@@ -170,16 +120,7 @@ mod tests {
             "the test needs order-keeping maps"
         );
         let id = ident(&["SSM:/a@1"]);
-        assert_eq!(
-            physical_id("us-east-1", &props, &id),
-            physical_id("us-east-1", &flipped, &id)
-        );
-        // Invalid properties take the canonical-JSON path; order still never matters.
-        let odd = json!({"Region": "us-east-1", "Bogus": {"x": 1, "y": {"b": 2, "a": 3}}});
-        assert_eq!(
-            physical_id("us-east-1", &odd, &id),
-            physical_id("us-east-1", &reversed(&odd), &id)
-        );
+        assert_eq!(physical_id(&props, &id), physical_id(&flipped, &id));
     }
 
     #[test]
@@ -187,10 +128,7 @@ mod tests {
         let id = ident(&["SSM:/a@3"]);
         let a = json!({"Region": "us-east-1", "ParameterName": "/a", "NoEcho": "TRUE"});
         let b = json!({"Region": "us-east-1", "ParameterName": " /a ", "NoEcho": true});
-        assert_eq!(
-            physical_id("us-east-1", &a, &id),
-            physical_id("us-east-1", &b, &id)
-        );
+        assert_eq!(physical_id(&a, &id), physical_id(&b, &id));
     }
 
     #[test]
@@ -198,13 +136,8 @@ mod tests {
         let id = ident(&["SSM:/a@3"]);
         let a = json!({"Region": "us-east-1", "ParameterName": "/a"});
         let b = json!({"Region": "us-east-1", "ParameterName": "/a", "NoEcho": "true"});
-        assert_ne!(
-            physical_id("us-east-1", &a, &id),
-            physical_id("us-east-1", &b, &id)
-        );
-        assert_ne!(
-            physical_id("us-east-1", &a, &id),
-            physical_id("us-west-2", &a, &id)
-        );
+        assert_ne!(physical_id(&a, &id), physical_id(&b, &id));
+        let west = json!({"Region": "us-west-2", "ParameterName": "/a"});
+        assert_ne!(physical_id(&a, &id), physical_id(&west, &id));
     }
 }

@@ -20,10 +20,13 @@ use crate::sources::{KINDS, Source};
 
 /// Properties every resource may set, whatever its sources.
 const COMMON_LEADING: &[&str] = &["Region"];
-const COMMON_TRAILING: &[&str] = &["RoleArn", "ExternalId", "NoEcho", "Refresh"];
+const COMMON_TRAILING: &[&str] = &["RoleArn", "ExternalId", "NoEcho", REFRESH];
 
 /// Properties that belong to CloudFormation itself; accepted and ignored.
 const CLOUDFORMATION_PROPERTIES: &[&str] = &["ServiceToken", "ServiceTimeout"];
+
+/// The property that only forces an update, never an input.
+const REFRESH: &str = "Refresh";
 
 /// How many bytes the list of problems may take in a Reason; the known
 /// properties follow it, and must not be cut off.
@@ -142,6 +145,13 @@ impl ResourceProperties {
             .flat_map(|s| s.data_keys())
             .map(|(key, _)| key)
             .collect()
+    }
+
+    /// Whether the property `name` can change what resolves: CloudFormation's
+    /// own properties and `Refresh` cannot (changing them re-resolves, but
+    /// never replaces the resource by itself).
+    pub fn is_input(name: &str) -> bool {
+        name != REFRESH && !CLOUDFORMATION_PROPERTIES.contains(&name)
     }
 
     /// The resource's inputs in canonical form, for the physical id: typed
@@ -362,8 +372,8 @@ mod tests {
 
     #[test]
     fn many_typos_list_the_known_properties_once_and_keep_later_problems() {
-        // Before: the whole list after every unknown key; 30 typos filled the
-        // 4096-byte answer and "Region is required" was cut off.
+        // The known-property list once, not after every unknown key: 30 typos
+        // must not fill the 4096-byte answer and cut "Region is required" off.
         let mut props = serde_json::Map::new();
         for i in 0..30 {
             props.insert(format!("Typo{i}"), json!("x"));
@@ -418,7 +428,7 @@ mod tests {
 
     #[test]
     fn oversized_values_are_refused_with_the_limit() {
-        // Before: multi-megabyte StackName, RoleArn and ParametersPath passed.
+        // Multi-megabyte StackName, RoleArn and ParametersPath are refused.
         let big = "a".repeat(3_000_000);
         let err = ResourceProperties::parse(&json!({
             "Region": "us-east-1",

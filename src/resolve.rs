@@ -1,7 +1,7 @@
 //! Resolution: turning validated properties into Data, knowing nothing of
 //! CloudFormation.
 //!
-//! [`Resolver::resolve_sources`] checks the provider's allow-lists, picks the
+//! [`Resolver`]'s [`Resolve::resolve`] checks the provider's allow-lists, picks the
 //! clients for the source region (or the assumed role), runs every source of
 //! the resource concurrently and merges what they return. It loops over the
 //! resource's [`Source`]s and never names one: each source lives in
@@ -34,9 +34,11 @@ pub struct Resolved {
 /// Why a resource could not be resolved. Each message is a complete Reason.
 #[derive(Debug, Error)]
 pub enum ResolveError {
-    /// The provider's configuration does not allow this read.
-    #[error("not allowed by the provider's configuration: {0}")]
-    NotAllowed(String),
+    /// The provider's configuration does not allow this read: every
+    /// refusal, each a value of its own (listed, within a budget, only when
+    /// written as the Reason).
+    #[error("not allowed by the provider's configuration: {}", listed(.0, "; ", LIST_BUDGET))]
+    NotAllowed(Vec<String>),
     /// The provider's own configuration is invalid.
     #[error(
         "the provider is misconfigured: {0}; fix the provider stack's parameters and redeploy it"
@@ -86,6 +88,7 @@ pub trait Resolve: Send + Sync + 'static {
     ) -> impl std::future::Future<Output = Result<Resolved, ResolveError>> + Send;
 }
 
+/// Resolves every source of `props` concurrently and merges the results.
 impl Resolve for Resolver {
     async fn resolve(
         &self,
@@ -93,7 +96,9 @@ impl Resolve for Resolver {
         requester: &Requester,
         progress: &Progress,
     ) -> Result<Resolved, ResolveError> {
-        self.resolve_sources(props, requester, progress).await
+        self.check_allowed(props)?;
+        let clients = self.clients_for(props, requester, progress).await?;
+        read_sources(&props.sources, &clients, progress).await
     }
 }
 
@@ -108,23 +113,6 @@ impl Resolver {
     /// A resolver over these clients, under this configuration.
     pub fn new(clients: Arc<AwsClients>, config: Arc<Config>) -> Self {
         Self { clients, config }
-    }
-
-    /// The provider's configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// Resolves every source of `props` concurrently and merges the results.
-    pub async fn resolve_sources(
-        &self,
-        props: &ResourceProperties,
-        requester: &Requester,
-        progress: &Progress,
-    ) -> Result<Resolved, ResolveError> {
-        self.check_allowed(props)?;
-        let clients = self.clients_for(props, requester, progress).await?;
-        read_sources(&props.sources, &clients, progress).await
     }
 
     /// Every allow-list is checked before the first AWS call.
@@ -156,11 +144,7 @@ impl Resolver {
         if refused.is_empty() {
             Ok(())
         } else {
-            Err(ResolveError::NotAllowed(listed(
-                &refused,
-                "; ",
-                LIST_BUDGET,
-            )))
+            Err(ResolveError::NotAllowed(refused))
         }
     }
 

@@ -91,8 +91,8 @@ async fn no_properties_is_a_usage_error() {
 
 #[tokio::test]
 async fn a_bad_allowed_regions_value_gets_the_lambdas_answer() {
-    // Before: crp stopped with a usage error (exit 2) where the Lambda
-    // answers FAILED with "the provider is misconfigured".
+    // crp answers as the Lambda does, FAILED with "the provider is
+    // misconfigured", not with a usage error (exit 2).
     let aws = Endpoint::counting().await;
     let out = crp_against(
         &aws.url(),

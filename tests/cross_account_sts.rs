@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use cross_region_param::{
-    AwsClients, Config, Progress, Requester, Resolver, ResourceProperties, RoleToAssume,
+    AwsClients, Config, Progress, Requester, Resolve, Resolver, ResourceProperties, RoleToAssume,
 };
 use serde_json::json;
 use support::http::{Endpoint, Recorded};
@@ -153,7 +153,7 @@ async fn a_role_outside_the_allow_list_fails_before_any_sts_call() {
     let resolver = Resolver::new(clients, config_allowing("arn:aws:iam::333333333333:role/*"));
 
     let err = resolver
-        .resolve_sources(&role_props(ROLE), &requester(), &Progress::default())
+        .resolve(&role_props(ROLE), &requester(), &Progress::default())
         .await
         .unwrap_err()
         .to_string();
@@ -173,7 +173,7 @@ async fn a_role_sts_refuses_fails_with_access_denied_on_assume_role() {
     let resolver = Resolver::new(clients, config_allowing("arn:aws:iam::222222222222:role/*"));
 
     let err = resolver
-        .resolve_sources(&role_props(ROLE), &requester(), &Progress::default())
+        .resolve(&role_props(ROLE), &requester(), &Progress::default())
         .await
         .unwrap_err()
         .to_string();
@@ -197,7 +197,7 @@ async fn a_role_sts_refuses_fails_with_access_denied_on_assume_role() {
     // The refusal is not cached: a second request asks STS again (and is
     // refused again), so fixing the trust policy takes effect at once.
     let again = resolver
-        .resolve_sources(&role_props(ROLE), &requester(), &Progress::default())
+        .resolve(&role_props(ROLE), &requester(), &Progress::default())
         .await
         .unwrap_err()
         .to_string();

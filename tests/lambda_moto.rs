@@ -16,8 +16,8 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use cross_region_param::testing::read_with;
 use cross_region_param::{
-    AwsClients, Config, Progress, RegionClients, Requester, ResolveError, Resolved, Resolver,
-    ResourceProperties, physical_id,
+    AwsClients, Config, Progress, RegionClients, Requester, Resolve, ResolveError, Resolved,
+    Resolver, ResourceProperties,
 };
 use serde_json::json;
 
@@ -425,11 +425,11 @@ async fn the_physical_id_changes_exactly_when_a_new_version_is_published() {
     let props = ResourceProperties::parse(&raw).unwrap();
     let id = || async {
         let resolved = resolver
-            .resolve_sources(&props, &Requester::default(), &Progress::default())
+            .resolve(&props, &Requester::default(), &Progress::default())
             .await
             .unwrap();
         (
-            physical_id(REGION, &raw, &resolved.identity),
+            props.physical_id(&resolved.identity),
             resolved.data["Version"].clone(),
         )
     };

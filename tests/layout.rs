@@ -1,5 +1,7 @@
-//! The code's shape, checked: layers only point down, and no function in
-//! `src/` is longer than 100 lines. Reads the source files; needs no AWS.
+//! The code's shape, checked: layers only point down, no function in `src/`
+//! is longer than 100 lines, no module is public but the documented ones, and
+//! no error text is read back for its meaning. Reads the source files; needs
+//! no AWS.
 
 use std::path::{Path, PathBuf};
 
@@ -155,4 +157,156 @@ fn layers_only_import_downwards() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// The modules that are public, each named in its parent's doc: the crate's
+/// front page (`src/lib.rs`) and the protocol's (`src/protocol/mod.rs`).
+const PUBLIC_MODULES: &[(&str, &[&str])] = &[
+    ("lib.rs", &["protocol", "telemetry", "testing"]),
+    (
+        "protocol/mod.rs",
+        &["deadline", "request", "response", "transport", "invocation"],
+    ),
+];
+
+/// `pub mod` names declared in `text`.
+fn public_modules(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("pub mod "))
+        .map(|rest| rest.trim_end_matches([';', ' ', '{']).to_owned())
+        .collect()
+}
+
+#[test]
+fn no_module_is_public_but_the_documented_ones() {
+    let mut files = Vec::new();
+    rust_files(Path::new(SRC), &mut files);
+    let mut wrong = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(SRC).unwrap().to_string_lossy();
+        let relative = relative.trim_start_matches('/');
+        let text = std::fs::read_to_string(file).unwrap();
+        let allowed = PUBLIC_MODULES
+            .iter()
+            .find(|(f, _)| *f == relative)
+            .map_or(&[][..], |(_, m)| *m);
+        for module in public_modules(&text) {
+            if !allowed.contains(&module.as_str()) {
+                wrong.push(format!("{relative}: pub mod {module}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "undocumented public modules: {wrong:#?}");
+    let lib = std::fs::read_to_string(Path::new(SRC).join("lib.rs")).unwrap();
+    let front_page: String = lib
+        .lines()
+        .filter(|l| l.starts_with("//!"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for module in public_modules(&lib) {
+        assert!(
+            front_page.contains(&format!("[`{module}`]")),
+            "the crate doc does not name the public module {module}"
+        );
+    }
+}
+
+/// Methods that would read meaning back out of text.
+const TEXT_MATCHERS: &[&str] = &[
+    "starts_with",
+    "ends_with",
+    "contains",
+    "split_once",
+    "rsplit_once",
+    "strip_prefix",
+    "strip_suffix",
+    "split",
+    "find",
+];
+
+/// Names under which the code holds Reasons, problems and messages.
+const TEXT_HOLDERS: &[&str] = &[
+    "reason",
+    "problem",
+    "problems",
+    "message",
+    "why",
+    "malformed",
+];
+
+/// AWS's own wording, read by a named predicate because AWS gives no code
+/// for it: `(file, what is matched)`.
+const AWS_WORDING: &[(&str, &str)] = &[
+    // CloudFormation reports a missing stack as ValidationError "... does not exist".
+    ("sources/stack.rs", "does not exist"),
+];
+
+/// Lines of `text` (before its tests) that match prose, or call a text
+/// matcher on something holding a Reason, problem or message.
+fn parse_backs(text: &str) -> Vec<(usize, String)> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, line) in code.lines().enumerate() {
+        if line.trim_start().starts_with("//") {
+            continue;
+        }
+        let mut flagged = false;
+        for method in TEXT_MATCHERS {
+            let call = format!(".{method}(\"");
+            for (at, _) in line.match_indices(&call) {
+                let literal = line[at + call.len()..]
+                    .split('"')
+                    .next()
+                    .unwrap_or_default();
+                flagged |= literal.contains(' ');
+            }
+            for holder in TEXT_HOLDERS {
+                flagged |= line.contains(&format!("{holder}.{method}("));
+            }
+        }
+        if flagged {
+            out.push((i + 1, line.trim().to_owned()));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_error_text_is_parsed_back_in_src() {
+    let mut files = Vec::new();
+    rust_files(Path::new(SRC), &mut files);
+    let mut wrong = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(SRC).unwrap().to_string_lossy();
+        let relative = relative.trim_start_matches('/').to_owned();
+        let text = std::fs::read_to_string(file).unwrap();
+        for (line, code) in parse_backs(&text) {
+            let aws = AWS_WORDING
+                .iter()
+                .any(|(f, words)| *f == relative && code.contains(words));
+            if !aws {
+                wrong.push(format!("src/{relative}:{line}: {code}"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "text read back where a typed value should be compared: {wrong:#?}"
+    );
+}
+
+#[test]
+fn the_parse_back_scan_finds_what_it_looks_for() {
+    let text = r#"
+fn a(problems: &[String]) {
+    problems.iter().find(|p| p.starts_with("ResponseURL "));
+    let names = target.split(", ");
+    if reason.contains('x') {}
+    let ok = name.starts_with('/');
+}
+#[cfg(test)]
+fn t() { assert!(reason.contains("a b")); }
+"#;
+    let found: Vec<usize> = parse_backs(text).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(found, [3, 4, 5]);
 }

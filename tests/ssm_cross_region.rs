@@ -206,8 +206,8 @@ async fn a_parameter_deleted_and_re_created_at_the_same_version_gets_a_new_id() 
     put_param("us-east-1", &name, "second", ParameterType::String).await;
     let after = create(props).await;
     assert_eq!(after["Data"]["V"], "second", "{after}");
-    // Before: the identity was name@1 on both sides, so the id stayed and
-    // CloudFormation saw no replacement.
+    // Both sides are name@1: only the last-modified time in the identity
+    // tells them apart, and CloudFormation needs a new id to see a replacement.
     assert_ne!(
         before["PhysicalResourceId"], after["PhysicalResourceId"],
         "a re-created parameter is a new value: the id must change"

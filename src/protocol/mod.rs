@@ -7,7 +7,7 @@
 //! stage is guarded against panics. Resolvers never see any of this.
 
 use std::any::Any;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures::FutureExt;
@@ -113,28 +113,28 @@ impl<R: Resolve> Provider<R> {
         deadline: Deadline,
     ) -> Result<Handled, ProviderError> {
         let started = Instant::now();
-        let request = match catch_unwind(|| request::parse_bytes(raw)) {
+        let request = match guarded("reading the request", async { request::parse_bytes(raw) })
+            .await
+        {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
                 tracing::error!(error = %reason::cut(&e.to_string(), LOG_FIELD_MAX), "request cannot be answered");
                 return Err(e.into());
             }
             Err(panic) => {
-                let message = panic_message(panic.as_ref());
                 // The essentials alone, read the simplest way, are enough
                 // to answer FAILED.
-                match catch_unwind(|| request::essentials(raw, &message)) {
+                let essentials = async { request::essentials(raw, &panic.message) };
+                match guarded("reading the request", essentials).await {
                     Ok(Some(r)) => r,
                     _ => {
-                        tracing::error!(panic = %reason::cut(&message, LOG_FIELD_MAX), "the provider panicked while reading the request; no response can be sent");
-                        return Err(ProviderError::Panicked(format!(
-                            "reading the request ({message})"
-                        )));
+                        tracing::error!(panic = %reason::cut(&panic.message, LOG_FIELD_MAX), "the provider panicked while reading the request; no response can be sent");
+                        return Err(panic.into());
                     }
                 }
             }
         };
-        let span = catch_unwind(|| {
+        let span = guarded("opening the request's span", async {
             tracing::info_span!(
                 "request",
                 request_id = %reason::cut(&request.request_id, SPAN_FIELD_MAX),
@@ -142,17 +142,15 @@ impl<R: Resolve> Provider<R> {
                 logical_resource_id = %reason::cut(&request.logical_resource_id, SPAN_FIELD_MAX),
             )
         })
+        .await
         .unwrap_or_else(|_| tracing::Span::none());
-        AssertUnwindSafe(self.answer_once(&request, deadline, started))
-            .catch_unwind()
-            .instrument(span)
-            .await
-            .unwrap_or_else(|panic| {
-                let message = panic_message(panic.as_ref());
-                Err(ProviderError::Panicked(format!(
-                    "answering the request ({message})"
-                )))
-            })
+        guarded(
+            "answering the request",
+            self.answer_once(&request, deadline, started),
+        )
+        .instrument(span)
+        .await
+        .unwrap_or_else(|panic| Err(panic.into()))
     }
 
     /// Decides, fits and sends the one answer to an allowed ResponseURL,
@@ -186,25 +184,23 @@ impl<R: Resolve> Provider<R> {
             sender: self.sender.clone(),
             span: tracing::Span::current(),
         });
-        let (answer, body) = match AssertUnwindSafe(self.decide(request, deadline, &progress))
-            .catch_unwind()
-            .await
-        {
-            Ok(decided) => decided,
-            Err(panic) => panicked(request, &panic_message(panic.as_ref())),
-        };
+        let (answer, body) = guarded(
+            "deciding the answer",
+            self.decide(request, deadline, &progress),
+        )
+        .await
+        .unwrap_or_else(|panic| panicked(request, &panic));
         let (answer, sent) = match watchdog.claim().await {
             Ok(()) => {
-                let sent = AssertUnwindSafe(self.sender.send(&url, body, deadline.respond_by))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|panic| {
-                        Err(SendError::Panicked(panic_message(panic.as_ref())))
-                    });
+                let sent = guarded(
+                    "sending the answer",
+                    self.sender.send(&url, body, deadline.respond_by),
+                )
+                .await
+                .unwrap_or_else(|panic| Err(SendError::Panicked(panic.message)));
                 // The outcome line is only a log line: a panic in it changes nothing.
-                drop(catch_unwind(|| {
-                    log_outcome(&answer, &sent, &url, started, "request");
-                }));
+                let logged = async { log_outcome(&answer, &sent, &url, started, "request") };
+                drop(guarded("logging the outcome", logged).await);
                 (answer, sent)
             }
             // The watchdog answered (and logged the outcome).
@@ -237,11 +233,11 @@ impl<R: Resolve> Provider<R> {
         fit(request, answer, &echo(request))
     }
 
-    /// Decides the answer to `request` without sending it (the dry-run CLI
-    /// shows exactly this). The body-size limit is applied by the caller.
+    /// Decides the answer to `request` exactly as it would be sent, the
+    /// body-size limit applied, without sending it: the dry-run CLI shows
+    /// this, so a Reason seen locally is the Reason a stack would see.
     pub async fn answer(&self, request: &Request, deadline: Deadline) -> Answer {
-        self.answer_with(request, deadline, &Progress::default())
-            .await
+        self.decide(request, deadline, &Progress::default()).await.0
     }
 
     /// [`Self::answer`], recording what it waits on in `progress`.
@@ -272,7 +268,7 @@ impl<R: Resolve> Provider<R> {
             };
         }
         if let Some(problem) = &request.malformed {
-            return failed(problem.clone());
+            return failed(problem.to_string());
         }
         let props = match ResourceProperties::parse(&request.properties) {
             Ok(p) => p,
@@ -284,7 +280,7 @@ impl<R: Resolve> Provider<R> {
             return failed(too_many.to_string());
         }
         match self
-            .resolve_guarded(request, &props, deadline, progress)
+            .resolve_by_deadline(request, &props, deadline, progress)
             .await
         {
             Ok(resolved) => Answer {
@@ -298,19 +294,20 @@ impl<R: Resolve> Provider<R> {
                 no_echo: resolved.secret || props.no_echo,
                 data: resolved.data,
             },
-            Err(reason) => failed(reason),
+            // The one place a resolution failure becomes a Reason.
+            Err(failure) => failed(failure.to_string()),
         }
     }
 
     /// Runs resolution on its own task, so a panic becomes a FAILED answer
     /// and the deadline can cut it off.
-    async fn resolve_guarded(
+    async fn resolve_by_deadline(
         &self,
         request: &Request,
         props: &ResourceProperties,
         deadline: Deadline,
         progress: &Progress,
-    ) -> Result<Resolved, String> {
+    ) -> Result<Resolved, Unresolved> {
         let requester = Requester {
             stack_id: request.stack_id.clone(),
             logical_resource_id: request.logical_resource_id.clone(),
@@ -330,24 +327,50 @@ impl<R: Resolve> Provider<R> {
         match tokio::time::timeout_at(deadline.resolve_by, task).await {
             Err(_) => {
                 abort.abort();
-                Err(format!(
-                    "timed out after {:.1}s waiting for {}; the provider answered before its Lambda deadline: {}",
-                    started.elapsed().as_secs_f64(),
-                    progress.describe(),
-                    progress.timeout_advice(&props.region)
-                ))
+                Err(Unresolved::TimedOut {
+                    seconds: started.elapsed().as_secs_f64(),
+                    waiting_for: progress.describe(),
+                    advice: progress.timeout_advice(&props.region),
+                })
             }
-            Ok(Err(join)) if join.is_panic() => Err(format!(
-                "internal error: the provider panicked while resolving ({}); this is a bug, please report it",
-                panic_message(join.into_panic().as_ref())
-            )),
-            Ok(Err(_)) => Err(
-                "internal error: resolution was cancelled before it finished; deploy again, and report it if it repeats"
-                    .to_owned(),
-            ),
-            Ok(Ok(result)) => result.map_err(|e| e.to_string()),
+            Ok(Err(join)) if join.is_panic() => Err(Unresolved::Panicked(panic_message(
+                join.into_panic().as_ref(),
+            ))),
+            Ok(Err(_)) => Err(Unresolved::Cancelled),
+            Ok(Ok(result)) => result.map_err(Unresolved::Failed),
         }
     }
+}
+
+/// Why resolution gave no Data: kept typed until `answer_with` writes the
+/// Reason.
+#[derive(Debug, Error)]
+enum Unresolved {
+    /// The resolver said why.
+    #[error(transparent)]
+    Failed(crate::resolve::ResolveError),
+    /// The deadline came first.
+    #[error(
+        "timed out after {seconds:.1}s waiting for {waiting_for}; the provider answered before its Lambda deadline: {advice}"
+    )]
+    TimedOut {
+        /// How long resolution ran.
+        seconds: f64,
+        /// What it was waiting on.
+        waiting_for: String,
+        /// What to do about it.
+        advice: String,
+    },
+    /// The resolver panicked (a bug); the panic's message.
+    #[error(
+        "internal error: the provider panicked while resolving ({0}); this is a bug, please report it"
+    )]
+    Panicked(String),
+    /// The resolver's task was cancelled before it finished.
+    #[error(
+        "internal error: resolution was cancelled before it finished; deploy again, and report it if it repeats"
+    )]
+    Cancelled,
 }
 
 /// The span's fields appear on every line of the request: kept shorter still.
@@ -425,7 +448,7 @@ fn echo(request: &Request) -> Echo {
 }
 
 /// The body for `answer`; an answer whose Data does not fit becomes FAILED.
-pub fn fit(request: &Request, answer: Answer, echo: &Echo) -> (Answer, Vec<u8>) {
+fn fit(request: &Request, answer: Answer, echo: &Echo) -> (Answer, Vec<u8>) {
     match response::body(echo, &answer) {
         Ok(body) => (answer, body),
         Err(too_large) => {
@@ -444,18 +467,55 @@ pub fn fit(request: &Request, answer: Answer, echo: &Echo) -> (Answer, Vec<u8>) 
 
 /// The FAILED answer to a request whose handling panicked, built the
 /// plainest way.
-fn panicked(request: &Request, message: &str) -> (Answer, Vec<u8>) {
+fn panicked(request: &Request, panic: &Panic) -> (Answer, Vec<u8>) {
     let answer = Answer {
         status: Status::Failed,
-        reason: format!(
-            "internal error: the provider panicked while deciding the answer ({message}); this is a bug, please report it"
-        ),
+        reason: format!("internal error: {panic}; this is a bug, please report it"),
         physical_resource_id: failed_id(request),
         data: Default::default(),
         no_echo: false,
     };
     let body = response::failed_body(&echo(request), &answer);
     (answer, body)
+}
+
+/// A panic caught in one stage of handling a request.
+#[derive(Debug)]
+struct Panic {
+    /// What the provider was doing, as in "the provider panicked while …".
+    stage: &'static str,
+    /// The panic's own message.
+    message: String,
+}
+
+impl std::fmt::Display for Panic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the provider panicked while {} ({})",
+            self.stage, self.message
+        )
+    }
+}
+
+impl From<Panic> for ProviderError {
+    fn from(panic: Panic) -> Self {
+        Self::Panicked(format!("{} ({})", panic.stage, panic.message))
+    }
+}
+
+/// Runs one stage of a request, catching a panic in it. Every stage goes
+/// through here (reading the request, its span, deciding the answer,
+/// sending it, the outcome line), which is what makes "exactly one answer,
+/// whatever panics" hold: the caller decides what a panic at its stage means.
+async fn guarded<T>(stage: &'static str, work: impl Future<Output = T>) -> Result<T, Panic> {
+    AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .map_err(|payload| Panic {
+            stage,
+            message: panic_message(payload.as_ref()),
+        })
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
@@ -474,7 +534,7 @@ mod tests {
 
     #[test]
     fn lambda_records_a_searchable_error_type_for_each_failure() {
-        // Before: Lambda recorded `&alloc::boxed::Box<dyn core::error::Error + …>`.
+        // Never `&alloc::boxed::Box<dyn core::error::Error + …>`: one name per failure.
         let cases = [
             (
                 ProviderError::NotDelivered(SendError::GaveUp {

@@ -58,7 +58,149 @@ pub struct Request {
     pub old_properties: Option<Value>,
     /// What was wrong with the request itself, if anything; such a request is
     /// answered FAILED (or SUCCESS for a Delete) without being acted on.
-    pub malformed: Option<String>,
+    pub malformed: Option<Malformed>,
+}
+
+/// Why a request cannot be acted on: how it went wrong, and every field
+/// found missing, mistyped, unreadable or too long. Its `Display` is the
+/// Reason, written once, here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// What went wrong as a whole.
+    pub cause: Cause,
+    /// Each field's problem, in the order found.
+    pub problems: Vec<Problem>,
+}
+
+/// What went wrong with a malformed request as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// Some fields are not what CloudFormation sends (see the problems).
+    Fields,
+    /// Every field looks right, yet the typed parse failed.
+    WrongType,
+    /// Reading the request panicked (a bug); the message is the panic's.
+    Panicked(String),
+}
+
+/// One field of a request that is not what CloudFormation sends, shaped
+/// `{ field, kind }` so that code compares problems, never their wording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The event's field, as CloudFormation names it (`ResponseURL`, ...).
+    pub field: String,
+    /// What is wrong with it.
+    pub kind: ProblemKind,
+}
+
+/// What is wrong with one field of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// Missing, or of another JSON type than expected.
+    Is(Found),
+    /// Its JSON could not be read; the parser's message.
+    Unreadable(String),
+    /// A `RequestType` other than the three (cut short to quote it).
+    UnknownRequestType(String),
+    /// Longer than CloudFormation ever sends; echoed cut to `limit` bytes.
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The most CloudFormation sends.
+        limit: usize,
+    },
+    /// The event as a whole is not valid JSON; the parser's message.
+    NotJson(String),
+}
+
+/// What was found where a field was expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// Nothing.
+    Missing,
+    /// `null`.
+    Null,
+    /// A value of another JSON type, named as every Reason names JSON
+    /// types ("a list", "a map", ...).
+    Other(&'static str),
+}
+
+impl Found {
+    /// What `value` is.
+    fn of(value: Option<&Value>) -> Self {
+        match value {
+            None => Self::Missing,
+            Some(Value::Null) => Self::Null,
+            Some(other) => Self::Other(crate::input::kind(other)),
+        }
+    }
+}
+
+impl Problem {
+    fn new(field: &str, kind: ProblemKind) -> Self {
+        Self {
+            field: field.to_owned(),
+            kind,
+        }
+    }
+
+    /// `field` is missing, or of another type than expected.
+    fn is(field: &str, value: Option<&Value>) -> Self {
+        Self::new(field, ProblemKind::Is(Found::of(value)))
+    }
+}
+
+impl std::fmt::Display for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing => f.write_str("missing"),
+            Self::Null => f.write_str("null"),
+            Self::Other(kind) => write!(f, "{kind}, not the expected type"),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let field = &self.field;
+        match &self.kind {
+            ProblemKind::Is(found) => write!(f, "{field} is {found}"),
+            ProblemKind::Unreadable(e) => write!(
+                f,
+                "{field} could not be read ({e}); CloudFormation never sends such an event, so check what invoked the provider"
+            ),
+            ProblemKind::UnknownRequestType(t) => {
+                write!(f, "{field} '{t}' is not Create, Update or Delete")
+            }
+            ProblemKind::TooLong { len, limit } => write!(
+                f,
+                "{field} is {len} bytes, longer than CloudFormation sends (at most {limit}); it is echoed cut short"
+            ),
+            ProblemKind::NotJson(e) => write!(f, "the event is not valid JSON ({e})"),
+        }
+    }
+}
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.cause {
+            Cause::Fields => f.write_str("malformed request: ")?,
+            Cause::WrongType => f.write_str(
+                "malformed request: a field has the wrong type (every field but the properties must be a string)",
+            )?,
+            Cause::Panicked(panic) => write!(
+                f,
+                "internal error: the provider panicked while reading the request ({panic}); this is a bug, please report it"
+            )?,
+        }
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 || self.cause != Cause::Fields {
+                f.write_str(", ")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for Request {
@@ -147,10 +289,8 @@ fn bound_echo(request: &mut Request) {
         if let Some(value) = field
             && value.len() > limit
         {
-            problems.push(format!(
-                "{name} is {} bytes, longer than CloudFormation sends (at most {limit}); it is echoed cut short",
-                value.len()
-            ));
+            let len = value.len();
+            problems.push(Problem::new(name, ProblemKind::TooLong { len, limit }));
             let mut end = limit;
             while !value.is_char_boundary(end) {
                 end -= 1;
@@ -159,11 +299,15 @@ fn bound_echo(request: &mut Request) {
         }
     }
     if !problems.is_empty() {
-        let joined = problems.join(", ");
-        request.malformed = Some(match request.malformed.take() {
-            Some(before) => format!("{before}, {joined}"),
-            None => format!("malformed request: {joined}"),
-        });
+        match &mut request.malformed {
+            Some(malformed) => malformed.problems.extend(problems),
+            None => {
+                request.malformed = Some(Malformed {
+                    cause: Cause::Fields,
+                    problems,
+                });
+            }
+        }
     }
 }
 
@@ -183,9 +327,9 @@ fn salvage_bytes(raw: &[u8], whole: &serde_json::Error) -> Result<Request, Unans
                 event.insert(member.key, value);
             }
             Err(e) => {
-                problems.push(format!(
-                    "{} could not be read ({e}); CloudFormation never sends such an event, so check what invoked the provider",
-                    member.key
+                problems.push(Problem::new(
+                    &member.key,
+                    ProblemKind::Unreadable(e.to_string()),
                 ));
                 // Echoed fields are kept as well as they can be read; the
                 // ResponseURL is not, since a mangled URL is not the one given.
@@ -198,7 +342,7 @@ fn salvage_bytes(raw: &[u8], whole: &serde_json::Error) -> Result<Request, Unans
         }
     }
     if problems.is_empty() {
-        problems.push(format!("the event is not valid JSON ({whole})"));
+        problems.push(Problem::new("", ProblemKind::NotJson(whole.to_string())));
     }
     let mut request = salvage(&Value::Object(event), problems)?;
     bound_echo(&mut request);
@@ -228,9 +372,10 @@ pub fn essentials(raw: &[u8], panic: &str) -> Option<Request> {
         physical_resource_id: lossy("PhysicalResourceId"),
         properties: Value::Null,
         old_properties: None,
-        malformed: Some(format!(
-            "internal error: the provider panicked while reading the request ({panic}); this is a bug, please report it"
-        )),
+        malformed: Some(Malformed {
+            cause: Cause::Panicked(panic.to_owned()),
+            problems: Vec::new(),
+        }),
     };
     bound_echo(&mut request);
     Some(request)
@@ -279,13 +424,13 @@ fn from_typed(req: CloudFormationCustomResourceRequest) -> Option<Request> {
     Some(request)
 }
 
-fn salvage(event: &Value, mut problems: Vec<String>) -> Result<Request, UnanswerableRequest> {
+fn salvage(event: &Value, mut problems: Vec<Problem>) -> Result<Request, UnanswerableRequest> {
     let response_url = salvage_response_url(event, &problems)?;
     let request_type = salvage_request_type(event, &mut problems);
     let mut required = |key: &str| match event.get(key) {
         Some(Value::String(s)) => s.clone(),
         other => {
-            problems.push(format!("{key} is {}", describe(other)));
+            problems.push(Problem::is(key, other));
             String::new()
         }
     };
@@ -301,15 +446,15 @@ fn salvage(event: &Value, mut problems: Vec<String>) -> Result<Request, Unanswer
     // Create whose answer never arrived) is still a Delete: it succeeds, and
     // is answered with the failed-Create marker.
     if request_type == Some(RequestType::Update) && physical_resource_id.is_none() {
-        problems.push(format!(
-            "PhysicalResourceId is {}",
-            describe(event.get("PhysicalResourceId"))
+        problems.push(Problem::is(
+            "PhysicalResourceId",
+            event.get("PhysicalResourceId"),
         ));
     }
     let properties = match event.get("ResourceProperties") {
         Some(p @ Value::Object(_)) => p.clone(),
         other => {
-            problems.push(format!("ResourceProperties is {}", describe(other)));
+            problems.push(Problem::is("ResourceProperties", other));
             other.cloned().unwrap_or(Value::Null)
         }
     };
@@ -317,15 +462,15 @@ fn salvage(event: &Value, mut problems: Vec<String>) -> Result<Request, Unanswer
     if request_type == Some(RequestType::Update)
         && !old_properties.as_ref().is_some_and(Value::is_object)
     {
-        problems.push(format!(
-            "OldResourceProperties is {}",
-            describe(old_properties.as_ref())
+        problems.push(Problem::is(
+            "OldResourceProperties",
+            old_properties.as_ref(),
         ));
     }
     if let Some(token) = event.get("ServiceToken")
         && !token.is_string()
     {
-        problems.push(format!("ServiceToken is {}", describe(Some(token))));
+        problems.push(Problem::is("ServiceToken", Some(token)));
     }
     drop_missing_where_unreadable(&mut problems);
     // The typed parse wants a PhysicalResourceId on every Delete; a Delete
@@ -336,11 +481,14 @@ fn salvage(event: &Value, mut problems: Vec<String>) -> Result<Request, Unanswer
     let malformed = match (problems.is_empty(), id_less_delete) {
         (true, true) => None,
         // Every field looks right, yet the typed parse failed: say so plainly.
-        (true, false) => Some(
-            "malformed request: a field has the wrong type (every field but the properties must be a string)"
-                .to_owned(),
-        ),
-        (false, _) => Some(format!("malformed request: {}", problems.join(", "))),
+        (true, false) => Some(Malformed {
+            cause: Cause::WrongType,
+            problems,
+        }),
+        (false, _) => Some(Malformed {
+            cause: Cause::Fields,
+            problems,
+        }),
     };
     Ok(Request {
         request_type,
@@ -356,7 +504,10 @@ fn salvage(event: &Value, mut problems: Vec<String>) -> Result<Request, Unanswer
 }
 
 /// The ResponseURL, or why there is none to answer at.
-fn salvage_response_url(event: &Value, problems: &[String]) -> Result<String, UnanswerableRequest> {
+fn salvage_response_url(
+    event: &Value,
+    problems: &[Problem],
+) -> Result<String, UnanswerableRequest> {
     if let Some(url) = event
         .get("ResponseURL")
         .and_then(Value::as_str)
@@ -366,64 +517,44 @@ fn salvage_response_url(event: &Value, problems: &[String]) -> Result<String, Un
     }
     let what = if !event.is_object() {
         "the event is not a JSON object".to_owned()
-    } else if let Some(unreadable) = problems.iter().find(|p| p.starts_with("ResponseURL ")) {
-        unreadable.clone()
+    } else if let Some(unreadable) = problems.iter().find(|p| p.field == "ResponseURL") {
+        unreadable.to_string()
     } else {
-        format!("ResponseURL is {}", describe(event.get("ResponseURL")))
+        Problem::is("ResponseURL", event.get("ResponseURL")).to_string()
     };
     Err(UnanswerableRequest::NoResponseUrl(what))
 }
 
 /// The request type, or `None` with the problem noted.
-fn salvage_request_type(event: &Value, problems: &mut Vec<String>) -> Option<RequestType> {
+fn salvage_request_type(event: &Value, problems: &mut Vec<Problem>) -> Option<RequestType> {
     match event.get("RequestType") {
         Some(Value::String(t)) => match t.as_str() {
             "Create" => Some(RequestType::Create),
             "Update" => Some(RequestType::Update),
             "Delete" => Some(RequestType::Delete),
             other => {
-                problems.push(format!(
-                    "RequestType '{}' is not Create, Update or Delete",
-                    super::response::truncate(other, 64)
+                problems.push(Problem::new(
+                    "RequestType",
+                    ProblemKind::UnknownRequestType(super::response::truncate(other, 64)),
                 ));
                 None
             }
         },
         other => {
-            problems.push(format!("RequestType is {}", describe(other)));
+            problems.push(Problem::is("RequestType", other));
             None
         }
     }
 }
 
 /// A field already named as unreadable is not also "missing".
-fn drop_missing_where_unreadable(problems: &mut Vec<String>) {
+fn drop_missing_where_unreadable(problems: &mut Vec<Problem>) {
     let unreadable: Vec<String> = problems
         .iter()
-        .filter_map(|p| {
-            p.split_once(" could not be read")
-                .map(|(k, _)| k.to_owned())
-        })
+        .filter(|p| matches!(p.kind, ProblemKind::Unreadable(_)))
+        .map(|p| p.field.clone())
         .collect();
-    problems.retain(|p| {
-        !unreadable.iter().any(|k| {
-            p.strip_prefix(k.as_str())
-                .is_some_and(|rest| rest.starts_with(" is "))
-        })
-    });
-}
-
-/// How a field is not what it should be: missing, or what it is instead.
-fn describe(value: Option<&Value>) -> &'static str {
-    match value {
-        None => "missing",
-        Some(Value::Null) => "null",
-        Some(Value::Bool(_)) => "a boolean, not the expected type",
-        Some(Value::Number(_)) => "a number, not the expected type",
-        Some(Value::String(_)) => "a string, not the expected type",
-        Some(Value::Array(_)) => "a list, not the expected type",
-        Some(Value::Object(_)) => "an object, not the expected type",
-    }
+    problems.retain(|p| !(matches!(p.kind, ProblemKind::Is(_)) && unreadable.contains(&p.field)));
 }
 
 #[cfg(test)]
@@ -458,8 +589,16 @@ mod tests {
         e.as_object_mut().unwrap().remove("StackId");
         let r = parse(&e).unwrap();
         assert_eq!(r.request_type, Some(RequestType::Create));
+        let malformed = r.malformed.unwrap();
         assert_eq!(
-            r.malformed.unwrap(),
+            malformed.problems,
+            [
+                Problem::new("RequestId", ProblemKind::Is(Found::Missing)),
+                Problem::new("StackId", ProblemKind::Is(Found::Missing)),
+            ]
+        );
+        assert_eq!(
+            malformed.to_string(),
             "malformed request: RequestId is missing, StackId is missing"
         );
     }
@@ -470,7 +609,15 @@ mod tests {
         e["RequestType"] = json!("Import");
         let r = parse(&e).unwrap();
         assert_eq!(r.request_type, None);
-        assert!(r.malformed.unwrap().contains("RequestType 'Import'"));
+        let malformed = r.malformed.unwrap();
+        assert_eq!(
+            malformed.problems,
+            [Problem::new(
+                "RequestType",
+                ProblemKind::UnknownRequestType("Import".into())
+            )]
+        );
+        assert!(malformed.to_string().contains("RequestType 'Import'"));
     }
 
     #[test]
@@ -491,9 +638,11 @@ mod tests {
         assert_eq!(r.request_type, Some(RequestType::Update));
         assert_eq!(r.request_id, "r\u{fffd}");
         assert_eq!(r.physical_resource_id.as_deref(), Some("p"));
+        let malformed = r.malformed.unwrap();
+        assert_eq!(malformed.cause, Cause::Panicked("boom".into()));
         assert!(
-            r.malformed
-                .unwrap()
+            malformed
+                .to_string()
                 .contains("panicked while reading the request (boom)")
         );
         assert!(essentials(br#"{"RequestId": "r"}"#, "boom").is_none());
@@ -504,7 +653,12 @@ mod tests {
         let raw = br#"{"RequestType": "Create", "ResponseURL": "https://x.s3.amazonaws.com/r?sig=1", "RequestId": "r", "StackId": "s", "LogicalResourceId": "L", "ResourceType": "Custom::X", "ResourceProperties": {"Region": 1e400}}"#;
         let r = parse_bytes(raw).unwrap();
         assert_eq!(r.request_id, "r");
-        let why = r.malformed.unwrap();
+        let malformed = r.malformed.unwrap();
+        assert!(
+            matches!(&malformed.problems[..], [Problem { field, kind: ProblemKind::Unreadable(_) }] if field == "ResourceProperties"),
+            "{malformed:?}"
+        );
+        let why = malformed.to_string();
         assert!(
             why.starts_with(
                 "malformed request: ResourceProperties could not be read (number out of range"

@@ -1,7 +1,7 @@
 //! The deadline guard that needs nothing from the request's own thread.
 //!
 //! The Lambda serves requests on one runtime thread. The deadline in
-//! `resolve_guarded` is a timer on that thread, so it only fires when the
+//! `resolve_by_deadline` is a timer on that thread, so it only fires when the
 //! work yields: a CPU-bound step that overruns (parsing a huge event, a
 //! slow loop over its entries) would starve it, and the stack would wait an
 //! hour for an answer that never comes. So each request also arms a

@@ -299,7 +299,7 @@ async fn read_parameters(
         props.named().map(|r| (r.request_name(), r)).collect();
     let found = match get_named(ssm, region, &wanted, props.with_decryption, progress).await {
         Ok(found) => found,
-        Err(e) => return Err(name_arns(e, sts, region, &wanted).await),
+        Err((call, asked)) => return Err(name_arns(call, Asked::Names(asked), sts, region).await),
     };
     let missing: Vec<String> = wanted
         .keys()
@@ -410,7 +410,7 @@ async fn read_path(
     .await
     {
         Ok(params) => params,
-        Err(e) => return Err(name_arns(e, sts, region, &BTreeMap::new()).await),
+        Err(call) => return Err(name_arns(call, Asked::Path(path), sts, region).await),
     };
     if params.is_empty() {
         return Err(SsmError::EmptyPath {
@@ -433,28 +433,33 @@ async fn read_path(
 }
 
 /// GetParameters in batches; the result is keyed by the name as requested.
+/// A failed call comes with the references its batch asked for.
 async fn get_named(
     ssm: &aws_sdk_ssm::Client,
     region: &str,
     wanted: &BTreeMap<String, &ParameterRef>,
     with_decryption: bool,
     progress: &Progress,
-) -> Result<HashMap<String, Parameter>, SsmError> {
+) -> Result<HashMap<String, Parameter>, (AwsCallError, Vec<ParameterRef>)> {
     let pages: Vec<(Vec<ParameterRef>, Vec<Parameter>)> =
         futures::stream::iter(batches(wanted.values().copied()))
             .map(|batch| async move {
                 let names: Vec<String> = batch.iter().map(|r| r.request_name()).collect();
                 let target = names.join(", ");
                 let _step = progress.step(format!("ssm:GetParameters in {region} for {target}"));
-                ssm.get_parameters()
+                let sent = ssm
+                    .get_parameters()
                     .set_names(Some(names))
                     .with_decryption(with_decryption)
                     .send()
-                    .await
-                    .map(|out| (batch, out.parameters.unwrap_or_default()))
-                    .map_err(|e| {
-                        SsmError::Aws(AwsCallError::new("ssm:GetParameters", target, region, &e))
-                    })
+                    .await;
+                match sent {
+                    Ok(out) => Ok((batch, out.parameters.unwrap_or_default())),
+                    Err(e) => Err((
+                        AwsCallError::new("ssm:GetParameters", target, region, &e),
+                        batch,
+                    )),
+                }
             })
             .buffered(CONCURRENT_BATCHES)
             .try_collect()
@@ -540,7 +545,7 @@ async fn get_path(
     recursive: bool,
     with_decryption: bool,
     progress: &Progress,
-) -> Result<Vec<Parameter>, SsmError> {
+) -> Result<Vec<Parameter>, AwsCallError> {
     let _step = progress.step(format!("ssm:GetParametersByPath in {region} for {path}"));
     let mut pages = ssm
         .get_parameters_by_path()
@@ -564,33 +569,38 @@ fn is_secure(p: &Parameter) -> bool {
     p.r#type() == Some(&ParameterType::SecureString)
 }
 
+/// What a failed SSM call asked for, kept as values (never read back from
+/// the error's text), so an access-denied Reason can name each by ARN.
+enum Asked<'a> {
+    /// The parameter references of one GetParameters batch.
+    Names(Vec<ParameterRef>),
+    /// The path of a GetParametersByPath.
+    Path(&'a str),
+}
+
 /// Access denied is about ARNs: IAM policies name parameters by ARN, so the
 /// Reason does too (`access denied: ssm:GetParameters on
 /// arn:aws:ssm:us-east-1:123456789012:parameter/myapp/x`), when the account
 /// can be learnt.
 async fn name_arns(
-    error: SsmError,
+    mut call: AwsCallError,
+    asked: Asked<'_>,
     sts: &LazyClient<aws_sdk_sts::Client>,
     region: &str,
-    wanted: &BTreeMap<String, &ParameterRef>,
 ) -> SsmError {
-    let SsmError::Aws(mut call) = error else {
-        return error;
-    };
     if call.kind != FailureKind::AccessDenied {
         return SsmError::Aws(call);
     }
     if let Some(account) = account_id(sts).await {
-        call.target = call
-            .target
-            .split(", ")
-            .map(|name| match wanted.get(name) {
-                Some(r) => r.name.arn_in(region, &account),
-                None => ParameterRef::parse(name, Some(region))
-                    .map_or_else(|_| name.to_owned(), |r| r.name.arn_in(region, &account)),
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        call.target = match asked {
+            Asked::Names(refs) => refs
+                .iter()
+                .map(|r| r.name.arn_in(region, &account))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Asked::Path(path) => ParameterRef::parse(path, Some(region))
+                .map_or_else(|_| path.to_owned(), |r| r.name.arn_in(region, &account)),
+        };
     }
     SsmError::Aws(call)
 }

@@ -346,7 +346,7 @@ mod tests {
 
     #[test]
     fn a_smuggled_name_is_refused_naming_the_field() {
-        // Before: accepted, checked as /myapp/z and sent to SSM as another name.
+        // Accepted, it would be checked as /myapp/z and sent to SSM as another name.
         let e =
             parse("arn:parameter/myapp/z:ssm:us-east-1:123456789012:parameter/secret").unwrap_err();
         assert!(e.contains("its partition is 'parameter/myapp/z'"), "{e}");

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use cross_region_param::{
-    AwsClients, Config, Progress, Provider, Requester, Resolved, Resolver, ResourceProperties,
-    ResponseSender, RetryPolicy,
+    AwsClients, Config, Progress, Provider, Requester, Resolve, Resolved, Resolver,
+    ResourceProperties, ResponseSender, RetryPolicy,
 };
 use serde_json::{Value, json};
 
@@ -171,7 +171,7 @@ pub async fn resolve(
         logical_resource_id: logical_id.into(),
     };
     resolver
-        .resolve_sources(&props, &requester, &Progress::default())
+        .resolve(&props, &requester, &Progress::default())
         .await
         .map_err(|e| e.to_string())
 }

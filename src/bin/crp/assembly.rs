@@ -25,7 +25,7 @@ pub struct Stack {
 
 /// A path that cannot be planned.
 #[derive(Debug, Error)]
-pub enum SourceError {
+pub enum PlanInputError {
     /// A template that cannot be read.
     #[error(transparent)]
     Template(#[from] TemplateError),
@@ -49,9 +49,9 @@ pub struct TemplateDefaults {
 }
 
 /// The stacks at `path`.
-pub fn stacks(path: &Path, defaults: &TemplateDefaults) -> Result<Vec<Stack>, SourceError> {
+pub fn stacks(path: &Path, defaults: &TemplateDefaults) -> Result<Vec<Stack>, PlanInputError> {
     if path.is_dir() {
-        let root = path.canonicalize().map_err(|e| SourceError::Assembly {
+        let root = path.canonicalize().map_err(|e| PlanInputError::Assembly {
             input: path.display().to_string(),
             problem: format!("cannot read it: {e}"),
         })?;
@@ -98,8 +98,8 @@ struct Walk {
     out: Vec<Stack>,
 }
 
-fn problem(input: &Path, problem: String) -> SourceError {
-    SourceError::Assembly {
+fn problem(input: &Path, problem: String) -> PlanInputError {
+    PlanInputError::Assembly {
         input: input.display().to_string(),
         problem,
     }
@@ -108,7 +108,12 @@ fn problem(input: &Path, problem: String) -> SourceError {
 impl Walk {
     /// `relative`, named by the manifest in `dir`, resolved (symlinks
     /// included) and refused unless it stays inside the assembly.
-    fn inside(&self, dir: &Path, relative: &str, manifest: &Path) -> Result<PathBuf, SourceError> {
+    fn inside(
+        &self,
+        dir: &Path,
+        relative: &str,
+        manifest: &Path,
+    ) -> Result<PathBuf, PlanInputError> {
         let named = Path::new(relative);
         if named.is_absolute() {
             return Err(problem(
@@ -138,7 +143,7 @@ impl Walk {
         Ok(resolved)
     }
 
-    fn assembly(&mut self, dir: &Path, depth: usize) -> Result<(), SourceError> {
+    fn assembly(&mut self, dir: &Path, depth: usize) -> Result<(), PlanInputError> {
         if !self.visited.insert(dir.to_path_buf()) {
             return Err(problem(
                 dir,
@@ -173,7 +178,7 @@ impl Walk {
         id: &str,
         artifact: &Value,
         depth: usize,
-    ) -> Result<(), SourceError> {
+    ) -> Result<(), PlanInputError> {
         let properties = artifact.get("properties");
         let text_property = |key: &str| {
             properties

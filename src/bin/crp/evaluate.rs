@@ -31,15 +31,16 @@ pub struct StackEnv {
 }
 
 impl StackEnv {
+    /// `AWS::Partition`, from the provider's one table of partitions.
     fn partition(&self) -> Option<&'static str> {
-        let region = self.region.as_deref()?;
-        Some(if region.starts_with("cn-") {
-            "aws-cn"
-        } else if region.starts_with("us-gov-") {
-            "aws-us-gov"
-        } else {
-            "aws"
-        })
+        self.region.as_deref().map(cross_region_param::partition_of)
+    }
+
+    /// `AWS::URLSuffix`, from the same table.
+    fn url_suffix(&self) -> Option<&'static str> {
+        self.region
+            .as_deref()
+            .map(cross_region_param::url_suffix_of)
     }
 }
 
@@ -301,16 +302,7 @@ impl<'a> Scope<'a> {
             ),
             "AWS::StackName" => known(env.stack_name.as_deref(), "pass --stack-name"),
             "AWS::Partition" => known(env.partition(), "the region is not known"),
-            "AWS::URLSuffix" => known(
-                env.partition().map(|p| {
-                    if p == "aws-cn" {
-                        "amazonaws.com.cn"
-                    } else {
-                        "amazonaws.com"
-                    }
-                }),
-                "the region is not known",
-            ),
+            "AWS::URLSuffix" => known(env.url_suffix(), "the region is not known"),
             "AWS::StackId" | "AWS::NotificationARNs" => {
                 Err(Unknown(format!("{target} is known only at deploy")))
             }

@@ -16,22 +16,18 @@ use std::time::Duration;
 
 use clap::Args;
 use cross_region_param::AwsClients;
-use cross_region_param::protocol::{Answer, Status as AnswerStatus};
-use cross_region_param::{Config, Deadline};
+use cross_region_param::protocol::{Answer, Status};
+use cross_region_param::{Config, Deadline, ResourceProperties};
 use serde_json::{Map, Value, json};
 
 use thiserror::Error;
 
-use crate::assembly::{self, SourceError, Stack, TemplateDefaults};
+use crate::assembly::{self, PlanInputError, Stack, TemplateDefaults};
 use crate::evaluate::{Scope, Unknown, as_cloudformation_sends};
 use crate::provider;
 
 /// The resource type planned.
 const RESOURCE_TYPE: &str = "Custom::CrossRegionParam";
-
-/// Properties that belong to CloudFormation or only force an update: they
-/// never change what resolves, so a value known only at deploy is left out.
-const NOT_NEEDED: &[&str] = &["ServiceToken", "ServiceTimeout", "Refresh"];
 
 /// Preflight every Custom::CrossRegionParam of CloudFormation/SAM templates
 /// (YAML or JSON) or CDK cloud assembly directories (cdk.out).
@@ -83,21 +79,21 @@ enum PlanError {
     Undeclared { keys: String, declared: String },
     /// A path that cannot be read.
     #[error(transparent)]
-    Source(#[from] SourceError),
+    Source(#[from] PlanInputError),
     /// The provider could not be set up, or `--provider` not read.
     #[error(transparent)]
     Setup(#[from] provider::SetupError),
 }
 
-/// A row's outcome.
+/// A row's outcome (not the answer's `Status`, which it is derived from).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
+enum Outcome {
     Ok,
     Failed,
     Unknown,
 }
 
-impl Status {
+impl Outcome {
     fn as_str(self) -> &'static str {
         match self {
             Self::Ok => "ok",
@@ -112,7 +108,7 @@ impl Status {
 struct Row {
     stack: String,
     logical_id: String,
-    status: Status,
+    status: Outcome,
     data: Option<BTreeMap<String, String>>,
     reason: String,
     physical_resource_id: Option<String>,
@@ -176,7 +172,7 @@ async fn plan(args: &PlanArgs) -> Result<ExitCode, PlanError> {
                 Found::Unknown(why) => Row {
                     stack,
                     logical_id,
-                    status: Status::Unknown,
+                    status: Outcome::Unknown,
                     data: None,
                     reason: format!("unknown until deploy: {why}"),
                     physical_resource_id: None,
@@ -184,7 +180,7 @@ async fn plan(args: &PlanArgs) -> Result<ExitCode, PlanError> {
                 Found::GaveUp(why) => Row {
                     stack,
                     logical_id,
-                    status: Status::Failed,
+                    status: Outcome::Failed,
                     data: None,
                     reason: why,
                     physical_resource_id: None,
@@ -203,13 +199,13 @@ async fn plan(args: &PlanArgs) -> Result<ExitCode, PlanError> {
     } else {
         print!("{}", table(&rows));
     }
-    let count = |s: Status| rows.iter().filter(|r| r.status == s).count();
-    let (failed, unknown) = (count(Status::Failed), count(Status::Unknown));
+    let count = |s: Outcome| rows.iter().filter(|r| r.status == s).count();
+    let (failed, unknown) = (count(Outcome::Failed), count(Outcome::Unknown));
     if !args.json {
         eprintln!(
             "{} resource(s): {} ok, {failed} FAILED, {unknown} unknown",
             rows.len(),
-            count(Status::Ok)
+            count(Outcome::Ok)
         );
     }
     if unknown > 0 && !args.strict {
@@ -324,7 +320,9 @@ fn properties(scope: &Scope<'_>, properties: &Value) -> Result<Value, Unknown> {
                 out.insert(key.clone(), as_cloudformation_sends(v));
             }
             Ok(None) => {}
-            Err(_) if NOT_NEEDED.contains(&key.as_str()) => {}
+            // CloudFormation's own properties and Refresh never change what
+            // resolves, so a value known only at deploy is left out.
+            Err(_) if !ResourceProperties::is_input(key) => {}
             Err(why) => return Err(why),
         }
     }
@@ -354,7 +352,7 @@ fn named(scope: &Scope<'_>, path: &str, value: &Value) -> Result<Option<Value>, 
 }
 
 fn row(stack: String, logical_id: String, answer: Answer, show_secrets: bool) -> Row {
-    let ok = answer.status == AnswerStatus::Success;
+    let ok = answer.status == Status::Success;
     let data = ok.then(|| {
         answer
             .data
@@ -372,7 +370,7 @@ fn row(stack: String, logical_id: String, answer: Answer, show_secrets: bool) ->
     Row {
         stack,
         logical_id,
-        status: if ok { Status::Ok } else { Status::Failed },
+        status: if ok { Outcome::Ok } else { Outcome::Failed },
         data,
         reason: answer.reason,
         physical_resource_id: Some(answer.physical_resource_id),
@@ -566,7 +564,7 @@ mod tests {
             Row {
                 stack: "App".into(),
                 logical_id: "EdgeAuth".into(),
-                status: Status::Ok,
+                status: Outcome::Ok,
                 data: Some(BTreeMap::from([
                     ("CodeSha256".into(), "abc".into()),
                     ("FunctionArn".into(), "arn:f".into()),
@@ -579,7 +577,7 @@ mod tests {
             Row {
                 stack: "App".into(),
                 logical_id: "Missing".into(),
-                status: Status::Failed,
+                status: Outcome::Failed,
                 data: None,
                 reason: "first\nsecond".into(),
                 physical_resource_id: Some("crp-create-failed".into()),

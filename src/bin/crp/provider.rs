@@ -1,6 +1,6 @@
 //! The one place `crp` calls into the provider, so both the single-resource
 //! form and `crp plan` give exactly the answer the Lambda would give: the same
-//! `Provider::answer`, then the same body-size check. If the library's API
+//! `Provider::answer`, the body-size check included. If the library's API
 //! moves, this file is the only one to adapt.
 //!
 //! It also reads the allow-lists a deployed provider runs with (`--provider`),
@@ -12,9 +12,7 @@ use std::sync::Arc;
 use aws_config::Region;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use cross_region_param::AwsClients;
-use cross_region_param::protocol::{
-    self, Answer, Echo, Request, RequestType, ResponseSender, RetryPolicy,
-};
+use cross_region_param::protocol::{Answer, Request, RequestType, ResponseSender, RetryPolicy};
 use cross_region_param::{Config, Deadline, Provider, Resolver};
 use serde_json::Value;
 use thiserror::Error;
@@ -71,13 +69,7 @@ pub fn create_request(stack_id: &str, logical_id: &str, properties: Value) -> Re
 
 /// The answer the Lambda would send for `request` (nothing is sent).
 pub async fn answer(provider: &Local, request: &Request, deadline: Deadline) -> Answer {
-    let answer = provider.answer(request, deadline).await;
-    let echo = Echo {
-        stack_id: request.stack_id.clone(),
-        request_id: request.request_id.clone(),
-        logical_resource_id: request.logical_resource_id.clone(),
-    };
-    protocol::fit(request, answer, &echo).0
+    provider.answer(request, deadline).await
 }
 
 /// The allow-lists of the deployed provider `function` (name or ARN), read

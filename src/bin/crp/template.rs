@@ -297,7 +297,7 @@ p: !Transform {Name: AWS::Include}
 
     #[test]
     fn a_secondary_tag_is_an_error_not_a_plain_value() {
-        // Before: read as the list ["ls"], the tag dropped.
+        // Not read as the list ["ls"] with the tag dropped.
         let e = parse("Region: !!python/object/apply:os.system [ls]\n")
             .unwrap_err()
             .to_string();
