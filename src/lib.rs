@@ -47,10 +47,10 @@ pub use aws::{
     AssumeRoleError, AwsClients, LazyClient, RegionClients, RoleToAssume, retry_config,
     session_name, timeout_config,
 };
-pub use aws_error::{AwsCallError, FailureKind};
+pub use aws_error::{Audience, AwsCallError, FailureKind, Terminal, address_reasons_to};
 pub use config::{Config, ConfigError};
 pub use input::PropertyProblem;
-pub use net::SdkHttpClient;
+pub use net::{CA_BUNDLE_VAR, CaBundle, SdkHttpClient, TlsError, client_config};
 pub use physical_id::{CREATE_FAILED, physical_id};
 pub use progress::{Progress, Step};
 pub use properties::{PropertiesError, ResourceProperties, known_properties};
