@@ -92,6 +92,24 @@ async fn completions_are_generated_for_bash_zsh_and_fish() {
     assert_eq!(unknown.status.code(), Some(2));
 }
 
+#[test]
+fn a_reader_that_stops_early_ends_completions_quietly() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    // A pipe whose reading end is already closed, as after `| head`.
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both descriptors were just created by pipe(2) and are owned here.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crp"))
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::from(write))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
+
 #[tokio::test]
 async fn no_color_wins_over_forced_colour() {
     let forced = crp(&["--no-such-flag"], &[("CLICOLOR_FORCE", "1")]).await;

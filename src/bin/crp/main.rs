@@ -15,7 +15,7 @@ mod provider;
 mod template;
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -142,10 +142,7 @@ async fn main() -> ExitCode {
     let mut args = Args::parse();
     let json_output = args.global.output == Some(Output::Json);
     match args.command.take() {
-        Some(Command::Completions { shell }) => {
-            clap_complete::generate(shell, &mut Args::command(), "crp", &mut std::io::stdout());
-            ExitCode::SUCCESS
-        }
+        Some(Command::Completions { shell }) => print_completions(shell),
         Some(Command::Plan(mut plan_args)) => {
             plan_args.json |= json_output;
             match aws_clients(args.global.profile.as_deref()).await {
@@ -154,6 +151,21 @@ async fn main() -> ExitCode {
             }
         }
         None => resolve_one(&args, args.json || json_output).await,
+    }
+}
+
+/// The completion script for `shell`. Written in one piece, so a reader that
+/// stops early (`crp completions bash | head`) ends it quietly.
+fn print_completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Args::command(), "crp", &mut script);
+    match std::io::stdout().lock().write_all(&script) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("crp: cannot write the completion script: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
