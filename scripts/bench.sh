@@ -7,6 +7,10 @@
 #
 #   BENCH_PAIRS=20 make bench      # more pairs (default 12)
 #   BENCH_CDK=0 make bench         # ours only, no node/npm needed
+#   make bench-chart               # also refresh the committed docs/benchmarks.svg
+#
+# The tables and the chart go under cargo's target directory (bench/), so a
+# run leaves the work tree clean; CARGO_TARGET_DIR is honoured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -49,7 +53,12 @@ done
 # second time, with the dev-dependencies' features).
 echo "rustc: $(rustc -V)"
 cargo build --locked --release --no-default-features --bin cross-region-param
+# Where cargo put it: target/, or CARGO_TARGET_DIR, or a cargo config's build.target-dir.
+target_dir=$(cargo metadata --format-version 1 --no-deps | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+export BENCH_CHART="${BENCH_CHART:-$target_dir/bench/benchmarks.svg}"
+mkdir -p "$(dirname "$BENCH_CHART")"
 CRP_TEST_MOTO_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
   AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-  BENCH_OURS_BIN="$PWD/target/release/cross-region-param" \
+  BENCH_OURS_BIN="$target_dir/release/cross-region-param" \
   cargo bench --locked --profile dev --bench provider
+echo "bench: chart in $BENCH_CHART (\`make bench-chart\` refreshes the committed docs/benchmarks.svg)"

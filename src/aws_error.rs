@@ -5,10 +5,20 @@
 //! denied, throttled, unreachable, no credentials, ...) lives in one place and
 //! every Reason has the same shape: what was called, on what, where, and what
 //! to do. Classification looks at the SDK's error types and AWS's error codes,
-//! never at the wording of a message. A leaf: it uses nothing above itself.
+//! never at the wording of a message. A leaf: it uses nothing above itself
+//! (but the TLS errors of `net`, a sibling leaf).
+//!
+//! One classification, two audiences: the deployed provider's Reasons name its
+//! execution role and its network; `crp`, run by a person at a terminal,
+//! declares itself once at start ([`address_reasons_to`]) and the same kinds
+//! then name that person's profile and the command that fixes it (`aws sso
+//! login --profile X`, `AWS_CA_BUNDLE`, the proxy). Which binary runs is a
+//! property of the process, fixed before the first request; the Lambda never
+//! sets it.
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::OnceLock;
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -35,8 +45,70 @@ pub enum FailureKind {
     Unreachable,
     /// Credentials could not be obtained (e.g. an assumed role failed).
     Credentials,
+    /// The endpoint's TLS certificate is not issued by a trusted CA (a
+    /// TLS-inspecting proxy), or the CA bundle meant to trust it is unusable.
+    Untrusted,
     /// Anything else.
     Other,
+}
+
+/// Who reads a Reason, and so whose fix it names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Audience {
+    /// CloudFormation's user, through the deployed provider: fixes name the
+    /// provider's execution role and its network.
+    #[default]
+    Provider,
+    /// A person running `crp` at a terminal: fixes name their credentials.
+    Terminal(Terminal),
+}
+
+/// Where `crp` took its credentials from, so advice names what to change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Terminal {
+    /// The profile of the AWS config files in use (`--profile`, `AWS_PROFILE`
+    /// or `default`); `None` when there is none, or the credentials come from
+    /// the environment.
+    pub profile: Option<String>,
+    /// Whether the credentials come from `AWS_ACCESS_KEY_ID` and friends.
+    pub env_keys: bool,
+    /// Whether that profile signs in with IAM Identity Center (`sso_session` or
+    /// `sso_start_url`, itself or through its `source_profile` chain).
+    pub sso: bool,
+}
+
+impl Terminal {
+    /// "profile 'dev'", "the credentials in AWS_ACCESS_KEY_ID" or "your credentials".
+    fn who(&self) -> String {
+        match &self.profile {
+            Some(p) => format!("profile '{p}'"),
+            None if self.env_keys => "the credentials in AWS_ACCESS_KEY_ID".to_owned(),
+            None => "your credentials".to_owned(),
+        }
+    }
+
+    /// `--profile X` for commands to copy, or nothing for the default profile.
+    fn profile_flag(&self) -> String {
+        match self.profile.as_deref() {
+            Some(p) if p != "default" => format!(" --profile {p}"),
+            _ => String::new(),
+        }
+    }
+}
+
+static AUDIENCE: OnceLock<Audience> = OnceLock::new();
+
+/// Declares, once, who reads this process's Reasons. `crp` calls it at start;
+/// the Lambda never does (its Reasons are for the provider). A second call
+/// changes nothing and returns the audience it could not set.
+pub fn address_reasons_to(audience: Audience) -> Result<(), Audience> {
+    AUDIENCE.set(audience)
+}
+
+/// Who this process's Reasons are for.
+pub(crate) fn audience() -> &'static Audience {
+    static PROVIDER: Audience = Audience::Provider;
+    AUDIENCE.get().unwrap_or(&PROVIDER)
 }
 
 /// A failed AWS call, with enough context to say what to do about it.
@@ -99,7 +171,7 @@ impl fmt::Display for AwsCallError {
         } else {
             format!(" ({message})")
         };
-        let remedy = self.remedy();
+        let remedy = self.remedy_for(audience());
         match self.kind {
             FailureKind::AccessDenied => write!(
                 f,
@@ -129,6 +201,10 @@ impl fmt::Display for AwsCallError {
                 f,
                 "could not get credentials for {action} in {region}{detail}; {remedy}"
             ),
+            FailureKind::Untrusted => write!(
+                f,
+                "could not make a trusted TLS connection for {action} in {region}{detail}; {remedy}"
+            ),
             FailureKind::NotFound | FailureKind::Invalid | FailureKind::Other => {
                 let code = self.code.as_deref().unwrap_or("error");
                 write!(
@@ -141,9 +217,19 @@ impl fmt::Display for AwsCallError {
 }
 
 impl AwsCallError {
-    /// What to do about it: each kind has its own fix, and the fix names the
-    /// role that has to change.
-    fn remedy(&self) -> String {
+    /// What to do about it, for `audience`: each kind has its own fix, and
+    /// the fix names what has to change (the provider's role, or the
+    /// person's profile).
+    pub fn remedy_for(&self, audience: &Audience) -> String {
+        match audience {
+            Audience::Provider => self.provider_remedy(),
+            Audience::Terminal(terminal) => self
+                .terminal_remedy(terminal)
+                .unwrap_or_else(|| self.provider_remedy()),
+        }
+    }
+
+    fn provider_remedy(&self) -> String {
         let action = self.action;
         match self.kind {
             FailureKind::AccessDenied if action == "sts:AssumeRole" => format!(
@@ -159,10 +245,55 @@ impl AwsCallError {
             FailureKind::Timeout => "AWS did not answer in time: retry the deployment, and check the provider's network access if it persists".to_owned(),
             FailureKind::Unreachable => "check the provider's network access".to_owned(),
             FailureKind::Credentials => "check the provider's execution role (and, with RoleArn, that the role can be assumed)".to_owned(),
+            FailureKind::Untrusted => "if the provider's network inspects TLS through a proxy, set AWS_CA_BUNDLE in the provider's environment to a PEM file of that proxy's CA shipped with the function (in its package or a layer)".to_owned(),
             FailureKind::NotFound => "check the name and the Region".to_owned(),
             FailureKind::Invalid => "AWS refused a value this resource sent: check the properties the message above names".to_owned(),
             FailureKind::Other => "retry the deployment; if it persists, the AWS error above says what to change".to_owned(),
         }
+    }
+
+    /// The fix at a terminal, where it differs from the provider's.
+    fn terminal_remedy(&self, t: &Terminal) -> Option<String> {
+        let action = self.action;
+        let who = t.who();
+        let flag = t.profile_flag();
+        let sso_login = format!("run `aws sso login{flag}` and try again");
+        Some(match self.kind {
+            FailureKind::AccessDenied if action == "sts:AssumeRole" => format!(
+                "{who} may not call sts:AssumeRole on {}: use a profile that may (--profile or AWS_PROFILE), or allow it; at deploy, the provider's execution role needs it too",
+                self.target
+            ),
+            FailureKind::AccessDenied => format!(
+                "{who} may not call {action}: use a profile that may (--profile or AWS_PROFILE), or have it granted; at deploy, the provider's role (or the role named by RoleArn) needs it too"
+            ),
+            FailureKind::CredentialsRejected if t.sso => format!(
+                "the IAM Identity Center session of {who} has expired or was revoked: {sso_login}"
+            ),
+            FailureKind::CredentialsRejected if t.profile.is_some() => format!(
+                "the credentials of {who} are expired or unknown to AWS: renew them (`aws sts get-caller-identity{flag}` shows what AWS thinks of them)"
+            ),
+            FailureKind::CredentialsRejected if t.env_keys => "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are expired or unknown to AWS: renew them, or unset them and pass --profile".to_owned(),
+            FailureKind::CredentialsRejected => "the credentials are expired or unknown to AWS: renew them, or pass --profile".to_owned(),
+            FailureKind::Credentials if t.sso => format!(
+                "{who} signs in with IAM Identity Center and has no valid session: {sso_login}"
+            ),
+            FailureKind::Credentials => match &t.profile {
+                Some(_) => format!(
+                    "check {who} in ~/.aws/config and ~/.aws/credentials (`aws configure list{flag}`); a credential_process command must print credentials, a role_arn needs a source_profile or credential_source that works"
+                ),
+                None if t.env_keys => "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (both are needed), or unset them and pass --profile".to_owned(),
+                None => "no usable credentials: pass --profile, set AWS_PROFILE, or run `aws configure` (or `aws configure sso`)".to_owned(),
+            },
+            FailureKind::KmsKey => format!(
+                "check that the KMS key the parameter is encrypted with exists, is enabled, and that its key policy lets {who} use it for kms:Decrypt (at deploy, the provider's role)"
+            ),
+            FailureKind::Timeout | FailureKind::Unreachable => "check your network: a proxy goes in HTTPS_PROXY (and NO_PROXY); a proxy that inspects TLS also needs its CA in AWS_CA_BUNDLE or the profile's ca_bundle".to_owned(),
+            FailureKind::Untrusted => format!(
+                "if a proxy inspects TLS on your network, point AWS_CA_BUNDLE (or ca_bundle in {}) at a PEM file of its CA; `aws configure get ca_bundle{flag}` shows what the AWS CLI uses",
+                t.profile.as_deref().map_or_else(|| "your profile".to_owned(), |p| format!("profile '{p}'"))
+            ),
+            FailureKind::Throttled | FailureKind::NotFound | FailureKind::Invalid | FailureKind::Other => return None,
+        })
     }
 }
 
@@ -178,6 +309,7 @@ where
             let message = e.message().unwrap_or_default().to_owned();
             (kind_of_code(code.as_deref()), code, message)
         }
+        _ if untrusted(err) => (FailureKind::Untrusted, None, messages(err)),
         _ if credentials_failure(err) => (FailureKind::Credentials, None, messages(err)),
         SdkError::TimeoutError(_) => (FailureKind::Timeout, None, String::new()),
         SdkError::DispatchFailure(d) if d.is_timeout() => {
@@ -233,6 +365,36 @@ fn kind_of_code(code: Option<&str>) -> FailureKind {
         c if c.starts_with("Invalid") || c.starts_with("Validation") => FailureKind::Invalid,
         _ => FailureKind::Other,
     }
+}
+
+/// Whether a TLS connection failed because the peer's certificate is not
+/// trusted (rustls's certificate errors, which reach us wrapped in an
+/// `io::Error`), or because the CA bundle meant to trust it is unusable.
+fn untrusted(err: &(dyn StdError + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if e.is::<crate::net::TlsError>() {
+            return true;
+        }
+        if matches!(
+            rustls_error(e),
+            Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+        ) {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// The rustls error `e` is, or carries inside (nested) `io::Error`s, whose
+/// `source()` skips the error they wrap.
+fn rustls_error<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let inner: &(dyn StdError + 'static) = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    rustls_error(inner)
 }
 
 /// Whether the call never left because no credentials could be had: the
@@ -333,6 +495,115 @@ mod tests {
             )),
             "{assume}"
         );
+    }
+
+    fn kind(kind: FailureKind, action: &'static str) -> AwsCallError {
+        AwsCallError {
+            action,
+            target: "/myapp/x".into(),
+            region: "us-east-1".into(),
+            kind,
+            code: None,
+            message: String::new(),
+        }
+    }
+
+    fn at_terminal(profile: Option<&str>, sso: bool) -> Audience {
+        Audience::Terminal(Terminal {
+            profile: profile.map(str::to_owned),
+            env_keys: profile.is_none(),
+            sso,
+        })
+    }
+
+    #[test]
+    fn one_kind_gives_each_audience_its_own_fix() {
+        let creds = kind(FailureKind::Credentials, "ssm:GetParameters");
+        assert!(
+            creds
+                .remedy_for(&Audience::Provider)
+                .contains("check the provider's execution role")
+        );
+        let sso = creds.remedy_for(&at_terminal(Some("dev"), true));
+        assert!(sso.contains("run `aws sso login --profile dev`"), "{sso}");
+        assert!(!sso.contains("execution role"), "{sso}");
+        // The default profile needs no --profile.
+        let default = creds.remedy_for(&at_terminal(Some("default"), true));
+        assert!(default.contains("run `aws sso login` and"), "{default}");
+
+        let denied = kind(FailureKind::AccessDenied, "ssm:GetParameters");
+        let terminal = denied.remedy_for(&at_terminal(Some("dev"), false));
+        assert!(
+            terminal.starts_with("profile 'dev' may not call ssm:GetParameters"),
+            "{terminal}"
+        );
+        let env = denied.remedy_for(&at_terminal(None, false));
+        assert!(
+            env.starts_with("the credentials in AWS_ACCESS_KEY_ID may not call"),
+            "{env}"
+        );
+
+        let expired = kind(FailureKind::CredentialsRejected, "ssm:GetParameters");
+        let terminal = expired.remedy_for(&at_terminal(Some("corp"), true));
+        assert!(
+            terminal.contains("aws sso login --profile corp"),
+            "{terminal}"
+        );
+
+        let network = kind(FailureKind::Unreachable, "ssm:GetParameters");
+        assert_eq!(
+            network.remedy_for(&Audience::Provider),
+            "check the provider's network access"
+        );
+        let terminal = network.remedy_for(&at_terminal(Some("dev"), false));
+        assert!(
+            terminal.contains("HTTPS_PROXY") && terminal.contains("AWS_CA_BUNDLE"),
+            "{terminal}"
+        );
+
+        let untrusted = kind(FailureKind::Untrusted, "ssm:GetParameters");
+        assert!(
+            untrusted
+                .remedy_for(&Audience::Provider)
+                .contains("AWS_CA_BUNDLE in the provider's environment")
+        );
+        let terminal = untrusted.remedy_for(&at_terminal(Some("dev"), false));
+        assert!(
+            terminal.contains("ca_bundle in profile 'dev'"),
+            "{terminal}"
+        );
+
+        // Kinds whose fix is the same for both keep the provider's wording.
+        let missing = kind(FailureKind::NotFound, "ssm:GetParameters");
+        assert_eq!(
+            missing.remedy_for(&at_terminal(Some("dev"), false)),
+            missing.remedy_for(&Audience::Provider)
+        );
+    }
+
+    #[test]
+    fn a_certificate_rustls_refuses_is_untrusted_wherever_it_sits_in_the_chain() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("client error (Connect)")
+            }
+        }
+        impl StdError for Outer {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        // As hyper-util hands it over: an io::Error around tokio-rustls's
+        // io::Error around the rustls error.
+        let refused = Outer(std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        )));
+        assert!(untrusted(&refused));
+        let reset = Outer(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(!untrusted(&reset));
     }
 
     #[derive(Debug)]

@@ -91,9 +91,10 @@ pub mod testing;
 pub use aws::{
     AssumeRoleError, AwsClients, RegionClients, RoleToAssume, retry_config, timeout_config,
 };
+pub use aws_error::{Audience, AwsCallError, FailureKind, Terminal, address_reasons_to};
 pub use config::{Config, ConfigError};
 pub use input::{PropertyProblem, partition_of, url_suffix_of};
-pub use net::SdkHttpClient;
+pub use net::{CA_BUNDLE_VAR, CaBundle, SdkHttpClient, TlsError, client_config};
 pub use physical_id::CREATE_FAILED;
 pub use progress::{Progress, Step};
 pub use properties::{PropertiesError, ResourceProperties};

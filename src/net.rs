@@ -8,8 +8,16 @@
 //! the rustls configuration is built once, on first use, and every client gets
 //! a clone of the same `Arc`. The SDK talks HTTP through [`SdkHttpClient`], a
 //! thin adapter over reqwest, so only one HTTP/TLS stack is linked.
+//!
+//! A CA bundle named by `AWS_CA_BUNDLE` (as the AWS CLI and boto3 read it) is
+//! added to those roots, read once when the configuration is built: behind a
+//! TLS-inspecting proxy (a VPC's egress, a corporate laptop) that is the only
+//! way to reach AWS. Nothing is read when it is unset. `crp` builds its own
+//! configuration with [`client_config`], from `AWS_CA_BUNDLE` or the selected
+//! profile's `ca_bundle`.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -22,31 +30,139 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::Response as SdkResponse;
 use aws_smithy_types::body::SdkBody;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+/// The environment variable the AWS CLI and SDKs read a CA bundle from.
+pub const CA_BUNDLE_VAR: &str = "AWS_CA_BUNDLE";
+
+/// A PEM file of CA certificates to trust besides the compiled-in roots, and
+/// where its name came from (said in errors, so the user knows what to fix).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaBundle {
+    /// The file.
+    pub path: PathBuf,
+    /// Where it was named, e.g. `AWS_CA_BUNDLE` or `ca_bundle of profile 'dev'`.
+    pub origin: String,
+}
+
+impl CaBundle {
+    /// The bundle `AWS_CA_BUNDLE` names, if it is set to something.
+    pub fn from_env() -> Option<Self> {
+        std::env::var_os(CA_BUNDLE_VAR)
+            .filter(|v| !v.to_string_lossy().trim().is_empty())
+            .map(|path| Self {
+                path: PathBuf::from(path),
+                origin: CA_BUNDLE_VAR.to_owned(),
+            })
+    }
+}
+
+/// Why the TLS configuration could not be built.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TlsError {
+    /// The CA bundle cannot be read.
+    #[error(
+        "cannot read the CA bundle {} (from {}): {problem}; point it at a readable PEM file of CA certificates, or unset it",
+        .bundle.path.display(), .bundle.origin
+    )]
+    CaBundleUnreadable {
+        /// The bundle.
+        bundle: CaBundle,
+        /// What the file system said.
+        problem: String,
+    },
+    /// The CA bundle holds no certificate rustls can use.
+    #[error(
+        "the CA bundle {} (from {}) holds no usable PEM certificate{problem}; it must contain `-----BEGIN CERTIFICATE-----` blocks (your proxy's CA)",
+        .bundle.path.display(), .bundle.origin
+    )]
+    CaBundleEmpty {
+        /// The bundle.
+        bundle: CaBundle,
+        /// What was wrong with what it holds, if anything was found.
+        problem: String,
+    },
+    /// rustls refused the configuration.
+    #[error("TLS configuration: {0}")]
+    Rustls(#[from] rustls::Error),
+}
 
 /// The process-wide rustls client configuration: ring, compiled-in web PKI
-/// roots, TLS 1.2 and 1.3. Built the first time a client asks for it.
-pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
-    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, rustls::Error>> = OnceLock::new();
+/// roots plus `AWS_CA_BUNDLE`'s certificates when it is set, TLS 1.2 and 1.3.
+/// Built the first time a client asks for it.
+pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, TlsError>> = OnceLock::new();
     CONFIG
-        .get_or_init(|| {
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-            Ok(Arc::new(config))
-        })
+        .get_or_init(|| client_config(CaBundle::from_env().as_ref()))
         .clone()
 }
 
-/// A reqwest client builder that uses the shared TLS configuration.
-pub fn reqwest_builder() -> Result<reqwest::ClientBuilder, rustls::Error> {
-    let tls = tls_config()?;
-    Ok(reqwest::Client::builder().tls_backend_preconfigured(rustls::ClientConfig::clone(&tls)))
+/// A rustls client configuration trusting the compiled-in roots and, when
+/// given, the certificates of `bundle` (read now).
+pub fn client_config(bundle: Option<&CaBundle>) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(bundle) = bundle {
+        for cert in read_ca_bundle(bundle)? {
+            roots.add(cert).map_err(|e| TlsError::CaBundleEmpty {
+                bundle: bundle.clone(),
+                problem: format!(" (a certificate was refused: {e})"),
+            })?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// The certificates of a PEM bundle; at least one, or an error naming the file.
+fn read_ca_bundle(bundle: &CaBundle) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let bytes = std::fs::read(&bundle.path).map_err(|e| TlsError::CaBundleUnreadable {
+        bundle: bundle.clone(),
+        problem: e.to_string(),
+    })?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError::CaBundleEmpty {
+            bundle: bundle.clone(),
+            problem: format!(" ({e})"),
+        })?;
+    if certs.is_empty() {
+        return Err(TlsError::CaBundleEmpty {
+            bundle: bundle.clone(),
+            problem: String::new(),
+        });
+    }
+    Ok(certs)
+}
+
+/// A reqwest client builder that uses the shared TLS configuration (the
+/// response PUT's).
+///
+/// When `AWS_CA_BUNDLE` cannot be used, every AWS read fails with a Reason
+/// naming the file ([`SdkHttpClient`]); the answer to CloudFormation must
+/// still go out, so this falls back to the compiled-in roots alone.
+pub fn reqwest_builder() -> Result<reqwest::ClientBuilder, TlsError> {
+    let tls = match tls_config() {
+        Ok(tls) => tls,
+        Err(TlsError::CaBundleUnreadable { .. } | TlsError::CaBundleEmpty { .. }) => {
+            static BUILT_IN: OnceLock<Result<Arc<rustls::ClientConfig>, TlsError>> =
+                OnceLock::new();
+            BUILT_IN.get_or_init(|| client_config(None)).clone()?
+        }
+        Err(other) => return Err(other),
+    };
+    Ok(builder_with(&tls))
+}
+
+fn builder_with(tls: &rustls::ClientConfig) -> reqwest::ClientBuilder {
+    reqwest::Client::builder().tls_backend_preconfigured(rustls::ClientConfig::clone(tls))
 }
 
 /// The AWS SDK's HTTP client: requests go out through reqwest with the shared
@@ -56,6 +172,8 @@ pub fn reqwest_builder() -> Result<reqwest::ClientBuilder, rustls::Error> {
 pub struct SdkHttpClient {
     /// One connector per distinct timeout setting (in practice, one).
     connectors: Arc<Mutex<HashMap<TimeoutKey, SharedHttpConnector>>>,
+    /// The TLS configuration; `None` is the process-wide [`tls_config`].
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 type TimeoutKey = (Option<Duration>, Option<Duration>);
@@ -64,6 +182,14 @@ impl SdkHttpClient {
     /// A client ready to hand to `aws_config` or an SDK client builder.
     pub fn shared() -> SharedHttpClient {
         SharedHttpClient::new(Self::default())
+    }
+
+    /// A client over this TLS configuration (`crp`'s, from [`client_config`]).
+    pub fn shared_with(tls: Arc<rustls::ClientConfig>) -> SharedHttpClient {
+        SharedHttpClient::new(Self {
+            connectors: Arc::default(),
+            tls: Some(tls),
+        })
     }
 }
 
@@ -80,7 +206,9 @@ impl HttpClient for SdkHttpClient {
             .unwrap_or_else(PoisonError::into_inner);
         connectors
             .entry(key)
-            .or_insert_with(|| SharedHttpConnector::new(ReqwestConnector::new(key)))
+            .or_insert_with(|| {
+                SharedHttpConnector::new(ReqwestConnector::new(self.tls.clone(), key))
+            })
             .clone()
     }
 }
@@ -88,23 +216,41 @@ impl HttpClient for SdkHttpClient {
 /// Sends one SDK request with a reqwest client built for one timeout setting.
 #[derive(Debug)]
 struct ReqwestConnector {
-    client: Result<reqwest::Client, String>,
+    client: Result<reqwest::Client, ConnectorProblem>,
+}
+
+/// Why a connector has no client: every call fails with it, so a broken
+/// `AWS_CA_BUNDLE` is a Reason naming the file rather than a crash.
+#[derive(Debug, Clone)]
+enum ConnectorProblem {
+    Tls(TlsError),
+    Build(String),
+}
+
+impl From<TlsError> for ConnectorProblem {
+    fn from(e: TlsError) -> Self {
+        Self::Tls(e)
+    }
 }
 
 impl ReqwestConnector {
-    fn new((connect, read): TimeoutKey) -> Self {
-        let client = reqwest_builder()
-            .map_err(|e| format!("TLS configuration: {e}"))
-            .and_then(|builder| {
-                let mut builder = builder.redirect(reqwest::redirect::Policy::none());
-                if let Some(connect) = connect {
-                    builder = builder.connect_timeout(connect);
-                }
-                if let Some(read) = read {
-                    builder = builder.read_timeout(read);
-                }
-                builder.build().map_err(|e| e.to_string())
-            });
+    fn new(tls: Option<Arc<rustls::ClientConfig>>, (connect, read): TimeoutKey) -> Self {
+        let tls = match tls {
+            Some(tls) => Ok(tls),
+            None => tls_config(),
+        };
+        let client = tls.map_err(ConnectorProblem::from).and_then(|tls| {
+            let mut builder = builder_with(&tls).redirect(reqwest::redirect::Policy::none());
+            if let Some(connect) = connect {
+                builder = builder.connect_timeout(connect);
+            }
+            if let Some(read) = read {
+                builder = builder.read_timeout(read);
+            }
+            builder
+                .build()
+                .map_err(|e| ConnectorProblem::Build(e.to_string()))
+        });
         Self { client }
     }
 }
@@ -114,7 +260,14 @@ impl HttpConnector for ReqwestConnector {
         let client = match &self.client {
             Ok(client) => client.clone(),
             Err(problem) => {
-                let error = ConnectorError::other(problem.clone().into(), None);
+                // The TLS error itself is the source, so the classifier finds it.
+                let source: Box<dyn std::error::Error + Send + Sync> = match problem {
+                    ConnectorProblem::Tls(e) => Box::new(e.clone()),
+                    ConnectorProblem::Build(m) => {
+                        format!("cannot build the HTTP client: {m}").into()
+                    }
+                };
+                let error = ConnectorError::other(source, None);
                 return HttpConnectorFuture::ready(Err(error));
             }
         };
@@ -166,6 +319,50 @@ mod tests {
         let b = tls_config().expect("tls config");
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!a.crypto_provider().cipher_suites.is_empty());
+    }
+
+    fn bundle(name: &str, contents: Option<&str>) -> CaBundle {
+        let path = std::env::temp_dir().join(format!("crp-net-{}-{name}", std::process::id()));
+        if let Some(text) = contents {
+            std::fs::write(&path, text).expect("write the test bundle");
+        }
+        CaBundle {
+            path,
+            origin: "AWS_CA_BUNDLE".to_owned(),
+        }
+    }
+
+    #[test]
+    fn an_unreadable_ca_bundle_names_the_file_and_where_it_was_named() {
+        let missing = bundle("missing.pem", None);
+        let err = client_config(Some(&missing)).expect_err("a missing file is refused");
+        let text = err.to_string();
+        assert!(text.starts_with("cannot read the CA bundle "), "{text}");
+        assert!(text.contains(&missing.path.display().to_string()), "{text}");
+        assert!(text.contains("(from AWS_CA_BUNDLE)"), "{text}");
+    }
+
+    #[test]
+    fn a_ca_bundle_without_certificates_is_refused() {
+        for (name, text) in [("empty.pem", ""), ("prose.pem", "not a certificate\n")] {
+            let b = bundle(name, Some(text));
+            let err = client_config(Some(&b)).expect_err("no certificate");
+            let _ = std::fs::remove_file(&b.path);
+            assert!(matches!(err, TlsError::CaBundleEmpty { .. }), "{err}");
+            assert!(err.to_string().contains(&b.path.display().to_string()));
+        }
+    }
+
+    #[test]
+    fn a_ca_bundle_with_a_certificate_is_accepted() {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params.self_signed(&key).expect("self-signed CA");
+        let b = bundle("ca.pem", Some(&ca.pem()));
+        let config = client_config(Some(&b));
+        let _ = std::fs::remove_file(&b.path);
+        assert!(config.is_ok(), "{:?}", config.err());
     }
 
     #[test]

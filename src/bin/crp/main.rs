@@ -3,10 +3,12 @@
 //! deploy. Uses the same code path, and so gives the same Reasons, as the Lambda.
 //!
 //! `crp plan PATH...` does the same for every such resource of templates or
-//! CDK cloud assemblies at once. The modules keep the YAML parser and the
-//! template evaluator in this binary: the Lambda never links them.
+//! CDK cloud assemblies at once. The modules keep the YAML parser, the
+//! template evaluator and the AWS CLI's ways of signing in
+//! ([`credentials`]) in this binary: the Lambda never links them.
 
 mod assembly;
+mod credentials;
 mod evaluate;
 mod plan;
 mod provider;
@@ -14,15 +16,15 @@ mod template;
 mod yaml_scan;
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use cross_region_param::protocol::Status;
-use cross_region_param::{AwsClients, Config, Deadline};
+use cross_region_param::{Audience, AwsClients, Config, Deadline, address_reasons_to};
 use serde_json::{Map, Value, json};
 
 /// Resolve a Custom::CrossRegionParam resource with your own AWS credentials
@@ -33,6 +35,12 @@ use serde_json::{Map, Value, json};
 ///
 /// `crp plan PATH...` checks every Custom::CrossRegionParam of templates or
 /// CDK cloud assemblies at once (see `crp plan --help`).
+///
+/// Credentials are found as the AWS CLI finds them: --profile or AWS_PROFILE,
+/// IAM Identity Center (after `aws sso login`), credential_process, role_arn
+/// with source_profile or credential_source, web identity, or AWS_ACCESS_KEY_ID.
+/// AWS_CA_BUNDLE (or the profile's ca_bundle) adds a CA to trust, HTTPS_PROXY
+/// names a proxy. NO_COLOR turns colour off.
 ///
 /// Exit codes: 0 resolved, 1 the resource would FAIL (the Reason is printed),
 /// 2 bad usage or unreadable input.
@@ -95,24 +103,88 @@ struct Args {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     timeout: u64,
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+/// Options every command takes, named as the AWS CLI names them.
+#[derive(Debug, clap::Args)]
+struct GlobalArgs {
+    /// Use this profile of ~/.aws/config and ~/.aws/credentials (wins over AWS_PROFILE and AWS_ACCESS_KEY_ID).
+    #[arg(long, global = true, value_name = "NAME")]
+    profile: Option<String>,
+    /// Output format: `json` is the same as --json; `text` is the default.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    output: Option<Output>,
+}
+
+/// `--output` values (the AWS CLI's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    /// The same as --json.
+    Json,
+    /// Human-readable (the default).
+    Text,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     Plan(plan::PlanArgs),
+    /// Print a completion script for SHELL, e.g. `crp completions bash > ~/.local/share/bash-completion/completions/crp`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
-    match args.command {
-        Some(Command::Plan(plan_args)) => plan::run(plan_args).await,
-        None => resolve_one(&args).await,
+    let mut args = Args::parse();
+    let json_output = args.global.output == Some(Output::Json);
+    match args.command.take() {
+        Some(Command::Completions { shell }) => print_completions(shell),
+        Some(Command::Plan(mut plan_args)) => {
+            plan_args.json |= json_output;
+            match aws_clients(args.global.profile.as_deref()).await {
+                Ok(clients) => plan::run(plan_args, clients).await,
+                Err(code) => code,
+            }
+        }
+        None => resolve_one(&args, args.json || json_output).await,
     }
 }
 
+/// The completion script for `shell`. Written in one piece, so a reader that
+/// stops early (`crp completions bash | head`) ends it quietly.
+fn print_completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Args::command(), "crp", &mut script);
+    match std::io::stdout().lock().write_all(&script) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("crp: cannot write the completion script: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The AWS clients, as the AWS CLI would sign in; Reasons from here on are
+/// addressed to the person at the terminal. A setup that cannot work (a
+/// missing profile, an unreadable CA bundle) is a usage error (exit 2).
+async fn aws_clients(profile: Option<&str>) -> Result<Arc<AwsClients>, ExitCode> {
+    let setup = credentials::load(profile).await.map_err(|e| {
+        eprintln!("crp: {e}");
+        ExitCode::from(2)
+    })?;
+    // Only this process's first call counts, and this is it.
+    let _ = address_reasons_to(Audience::Terminal(setup.terminal));
+    Ok(Arc::new(AwsClients::from_config(setup.config)))
+}
+
 /// The single-resource form: properties from a file and/or flags.
-async fn resolve_one(args: &Args) -> ExitCode {
+async fn resolve_one(args: &Args, json: bool) -> ExitCode {
     let properties = match collect_properties(args) {
         Ok(p) => p,
         Err(e) => {
@@ -123,7 +195,10 @@ async fn resolve_one(args: &Args) -> ExitCode {
     // The same reading as the Lambda's: an invalid value answers FAILED with
     // the Lambda's Reason (exit 1), rather than a usage error.
     let config = Arc::new(Config::from_env_or_refusing());
-    let clients = Arc::new(AwsClients::load().await);
+    let clients = match aws_clients(args.global.profile.as_deref()).await {
+        Ok(clients) => clients,
+        Err(code) => return code,
+    };
     let local = match provider::build(clients, config) {
         Ok(p) => p,
         Err(e) => {
@@ -147,7 +222,7 @@ async fn resolve_one(args: &Args) -> ExitCode {
             (k.as_str(), v)
         })
         .collect();
-    if args.json {
+    if json {
         let out = json!({
             "Status": answer.status.as_str(),
             "Reason": answer.reason,
@@ -170,7 +245,7 @@ async fn resolve_one(args: &Args) -> ExitCode {
     if answer.status == Status::Success {
         ExitCode::SUCCESS
     } else {
-        if !args.json {
+        if !json {
             eprintln!("Status: FAILED\nReason: {}", answer.reason);
         }
         ExitCode::from(1)

@@ -47,7 +47,7 @@ pub struct PlanArgs {
     paths: Vec<PathBuf>,
     /// Print a JSON array instead of a table.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// A template parameter's value, KEY=VALUE; repeat for more (wins over Default).
     #[arg(long = "parameter", value_name = "KEY=VALUE")]
     parameters: Vec<String>,
@@ -123,8 +123,8 @@ enum Found {
 }
 
 /// Runs `crp plan`.
-pub async fn run(args: PlanArgs) -> ExitCode {
-    match plan(&args).await {
+pub async fn run(args: PlanArgs, clients: Arc<AwsClients>) -> ExitCode {
+    match plan(&args, clients).await {
         Ok(code) => code,
         Err(message) => {
             eprintln!("crp plan: {}", printable(&message.to_string()));
@@ -133,9 +133,8 @@ pub async fn run(args: PlanArgs) -> ExitCode {
     }
 }
 
-async fn plan(args: &PlanArgs) -> Result<ExitCode, PlanError> {
+async fn plan(args: &PlanArgs, clients: Arc<AwsClients>) -> Result<ExitCode, PlanError> {
     let overrides = parse_overrides(&args.parameters)?;
-    let clients = Arc::new(AwsClients::load().await);
     let defaults = TemplateDefaults {
         stack_name: args.stack_name.clone(),
         region: clients
