@@ -21,8 +21,9 @@ rustup target add aarch64-unknown-linux-gnu >/dev/null
 export PATH="$PWD/.venv-build/bin:$PATH"
 
 # The same flags as `sam build` (which cannot pass feature flags), so either
-# reuses the other's build. The default `cli` feature compiles clap and the YAML
-# reader for `crp`; the Lambda binary does not link them.
+# reuses the other's build: both read [package.metadata.lambda.build] in
+# Cargo.toml, which builds the Lambda without the `cli` feature (clap, the YAML
+# reader, SSO and credential_process are compiled for `crp` only).
 cargo lambda build --release --arm64 --output-format zip --bin cross-region-param
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 zip="$target_dir/lambda/cross-region-param/bootstrap.zip"
