@@ -23,6 +23,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
@@ -51,6 +52,11 @@ pub struct RegionClients {
     pub iam: LazyClient<aws_sdk_iam::Client>,
     /// STS (naming the account in error messages).
     pub sts: LazyClient<aws_sdk_sts::Client>,
+    /// The configuration the clients are built from.
+    config: Arc<SdkConfig>,
+    /// The provider's own HTTP client, when the configuration uses it: what
+    /// opens connections ahead of the calls that need them.
+    http: Option<SdkHttpClient>,
 }
 
 impl RegionClients {
@@ -70,7 +76,96 @@ impl RegionClients {
             cloudformation: LazyClient::new(&config, aws_sdk_cloudformation::Client::new),
             iam: LazyClient::new(&config, aws_sdk_iam::Client::new),
             sts: LazyClient::new(&config, aws_sdk_sts::Client::new),
+            config,
+            http: None,
         }
+    }
+
+    fn with_http(mut self, http: Option<SdkHttpClient>) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Starts opening a connection to `service`'s endpoint, so a call issued
+    /// later does not wait for TCP and TLS handshakes. Best effort: nothing
+    /// happens when the endpoint cannot be told or the configuration brought
+    /// its own HTTP client.
+    pub(crate) async fn preconnect(&self, service: Service) {
+        let Some(http) = &self.http else {
+            return;
+        };
+        if let Some(url) = endpoint_of(service, &self.config).await {
+            http.preconnect(&url, CONNECT_TIMEOUT);
+        }
+    }
+}
+
+/// A service the provider reads, for opening its connection ahead of need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Service {
+    /// SSM Parameter Store.
+    Ssm,
+    /// Lambda.
+    Lambda,
+    /// CloudFormation.
+    CloudFormation,
+    /// IAM.
+    Iam,
+}
+
+impl Service {
+    /// The service a source reads, by the source's label (`SSM`,
+    /// `FunctionName`, `StackName`).
+    pub(crate) fn read_by(label: &str) -> Option<Self> {
+        match label {
+            "SSM" => Some(Self::Ssm),
+            "FunctionName" => Some(Self::Lambda),
+            "StackName" => Some(Self::CloudFormation),
+            _ => None,
+        }
+    }
+}
+
+/// The partition's endpoint of one SDK crate's service for `config`.
+macro_rules! partition_endpoint {
+    ($sdk:ident, $config:expr) => {{
+        use $sdk::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+        let params = Params::builder()
+            .set_region($config.region().map(|r| r.as_ref().to_owned()))
+            .set_use_fips($config.use_fips())
+            .set_use_dual_stack($config.use_dual_stack())
+            .build()
+            .ok()?;
+        let endpoint = DefaultResolver::new()
+            .resolve_endpoint(&params)
+            .await
+            .ok()?;
+        Some(endpoint.url().to_owned())
+    }};
+}
+
+/// A service's base URL as the SDK picks it: `AWS_ENDPOINT_URL_<SERVICE>`,
+/// then the configuration's endpoint (`AWS_ENDPOINT_URL`), then the
+/// partition's.
+async fn endpoint_of(service: Service, config: &SdkConfig) -> Option<String> {
+    let var = match service {
+        Service::Ssm => "AWS_ENDPOINT_URL_SSM",
+        Service::Lambda => "AWS_ENDPOINT_URL_LAMBDA",
+        Service::CloudFormation => "AWS_ENDPOINT_URL_CLOUDFORMATION",
+        Service::Iam => "AWS_ENDPOINT_URL_IAM",
+    };
+    let set = std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| config.endpoint_url().map(str::to_owned));
+    if set.is_some() {
+        return set;
+    }
+    match service {
+        Service::Ssm => partition_endpoint!(aws_sdk_ssm, config),
+        Service::Lambda => partition_endpoint!(aws_sdk_lambda, config),
+        Service::CloudFormation => partition_endpoint!(aws_sdk_cloudformation, config),
+        Service::Iam => partition_endpoint!(aws_sdk_iam, config),
     }
 }
 
@@ -152,6 +247,8 @@ pub struct RoleToAssume {
 #[derive(Debug)]
 pub struct AwsClients {
     base: OnceCell<SdkConfig>,
+    /// The HTTP client `base` uses, when it is the provider's own.
+    http: Option<SdkHttpClient>,
     regional: Mutex<HashMap<String, Arc<RegionClients>>>,
     assumed: Mutex<HashMap<RoleKey, Arc<RegionClients>>>,
 }
@@ -176,6 +273,7 @@ impl AwsClients {
     pub async fn load() -> Self {
         Self {
             base: OnceCell::new(),
+            http: Some(SdkHttpClient::default()),
             regional: Mutex::new(HashMap::new()),
             assumed: Mutex::new(HashMap::new()),
         }
@@ -184,15 +282,19 @@ impl AwsClients {
     /// Wraps an already loaded configuration (tests, the dry-run CLI). A
     /// configuration without an HTTP client gets the provider's own.
     pub fn from_config(base: SdkConfig) -> Self {
-        let base = if base.http_client().is_some() {
-            base
+        let (base, http) = if base.http_client().is_some() {
+            (base, None)
         } else {
-            base.to_builder()
-                .http_client(SdkHttpClient::shared())
-                .build()
+            let http = SdkHttpClient::default();
+            let base = base
+                .to_builder()
+                .http_client(SharedHttpClient::new(http.clone()))
+                .build();
+            (base, Some(http))
         };
         Self {
             base: OnceCell::new_with(Some(base)),
+            http,
             regional: Mutex::new(HashMap::new()),
             assumed: Mutex::new(HashMap::new()),
         }
@@ -202,8 +304,9 @@ impl AwsClients {
     pub async fn sdk_config(&self) -> &SdkConfig {
         self.base
             .get_or_init(|| async {
+                let http = self.http.clone().unwrap_or_default();
                 let mut loader = aws_config::defaults(BehaviorVersion::latest())
-                    .http_client(SdkHttpClient::shared())
+                    .http_client(SharedHttpClient::new(http))
                     .retry_config(retry_config())
                     .timeout_config(timeout_config());
                 // Lambda hands its function the region and the role's
@@ -228,7 +331,9 @@ impl AwsClients {
         if let Some(found) = self.regional_cache().get(region) {
             return Arc::clone(found);
         }
-        let built = Arc::new(RegionClients::new(self.sdk_config().await, region));
+        let built = Arc::new(
+            RegionClients::new(self.sdk_config().await, region).with_http(self.http.clone()),
+        );
         // A concurrent request may have built the same entry meanwhile; keep
         // the first.
         Arc::clone(
@@ -303,7 +408,7 @@ impl AwsClients {
                     .build(),
             )
             .build();
-        let clients = Arc::new(RegionClients::new(&config, region));
+        let clients = Arc::new(RegionClients::new(&config, region).with_http(self.http.clone()));
         // A concurrent request may have built the same entry meanwhile; keep
         // the first so every caller shares one credentials cache.
         Ok(Arc::clone(
@@ -527,11 +632,14 @@ pub fn retry_config() -> RetryConfig {
         .with_initial_backoff(Duration::from_millis(200))
 }
 
+/// How long opening a connection (TCP and TLS) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Bounds each attempt, so a silent endpoint costs seconds, not the whole
 /// Lambda timeout.
 pub fn timeout_config() -> TimeoutConfig {
     TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(3))
+        .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(Duration::from_secs(10))
         .build()
 }
