@@ -308,6 +308,93 @@ fn origin_form(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// A keep-alive HTTP/1.1 server on loopback answering `ok` to every
+    /// request after `delay`; counts the connections it accepted.
+    async fn server(delay: Duration) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 1024];
+                    loop {
+                        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match s.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        buf.clear();
+                        tokio::time::sleep(delay).await;
+                        let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        if s.write_all(reply).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    fn pool() -> Arc<Pool> {
+        Arc::new(Pool::new(&crate::net::client_config(None).expect("tls")))
+    }
+
+    async fn get(pool: &Pool, url: &str) -> Bytes {
+        let request = http::Request::builder()
+            .uri(format!("{url}/x"))
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let timeout = Some(Duration::from_secs(5));
+        match pool.send(request, timeout, timeout).await {
+            Ok(response) => response.into_body(),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_one_after_another_share_one_connection() {
+        let (url, accepted) = server(Duration::ZERO).await;
+        let pool = pool();
+        for _ in 0..3 {
+            assert_eq!(get(&pool, &url).await, "ok");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_request_takes_the_connection_opened_ahead_for_it() {
+        let (url, accepted) = server(Duration::ZERO).await;
+        let pool = pool();
+        pool.preconnect(&url, Duration::from_secs(5));
+        // Asked again while the first is still being opened: no second one.
+        pool.preconnect(&url, Duration::from_secs(5));
+        assert_eq!(get(&pool, &url).await, "ok");
+        pool.preconnect(&url, Duration::from_secs(5));
+        assert_eq!(get(&pool, &url).await, "ok");
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn requests_in_flight_at_once_each_get_a_connection() {
+        let (url, accepted) = server(Duration::from_millis(50)).await;
+        let pool = pool();
+        let (a, b) = tokio::join!(get(&pool, &url), get(&pool, &url));
+        assert_eq!((a, b), (Bytes::from("ok"), Bytes::from("ok")));
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        // Both are kept: two more at once open nothing new.
+        let _ = tokio::join!(get(&pool, &url), get(&pool, &url));
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
 
     #[test]
     fn endpoints_are_told_apart_by_scheme_host_and_port() {
