@@ -59,7 +59,6 @@ PROVIDER_TYPE = "Custom::CrossRegionParam"
 NPM_TIMEOUT_S = 900
 SYNTH_TIMEOUT_S = 300
 PUBLISH_TIMEOUT_S = 180
-REQUESTS_WAIT_S = 30.0
 STATUS_WAIT_S = 30.0
 
 
@@ -423,7 +422,6 @@ def try_unchanged(aws: moto.LocalAws, template: dict[str, Any], skipped: set[str
     for s in client.list_stacks()["StackSummaries"]:
         if s["StackName"] == name and s["StackStatus"] != "DELETE_COMPLETE":
             client.delete_stack(StackName=name)
-    aws.take_requests()  # anything that attempt queued is not part of the run
     return answer
 
 
@@ -486,20 +484,15 @@ def domain_stack(r: Report, aws: moto.LocalAws, template: dict[str, Any], seen: 
 
 # --- the stack ------------------------------------------------------------------
 
-def deliver(r: Report, cf: cfn.CloudFormation, expected: int) -> list[cfn.Exchange]:
-    """Delivers moto's queued requests until `expected` were answered (bounded)."""
-    exchanges: list[cfn.Exchange] = []
-    end = time.monotonic() + REQUESTS_WAIT_S
-    while len(exchanges) < expected and time.monotonic() < end:
-        exchanges += cf.deliver_pending()
-        if len(exchanges) < expected:
-            time.sleep(0.2)
-    for x in exchanges:
-        a = x.answer
-        r.say(f"provider <- {x.request['RequestType']} {x.request['LogicalResourceId']}")
-        r.say(f"provider -> {a.status + ': ' + (a.reason or '') if a else 'no answer'}"
-              f"{' (moto cfnresponse HTTP ' + str(a.forwarded) + ')' if a else ''}")
-    return exchanges
+def deliver(r: Report, app: cfn.MotoStack) -> list[cfn.Call]:
+    """The custom resource requests of the stack's creation, sent by the stand-in."""
+    calls = app.play()
+    for c in calls:
+        a = c.answer or {}
+        r.say(f"provider <- {c.request} {c.logical}")
+        r.say(f"provider -> {a.get('Status', 'no answer')}: {a.get('Reason') or ''}"
+              f" (moto cfnresponse HTTP {c.forwarded})")
+    return calls
 
 
 def wait_status(client: Any, name: str) -> str:
@@ -511,31 +504,22 @@ def wait_status(client: Any, name: str) -> str:
         time.sleep(0.2)
 
 
-def provider_environment(r: Report, config: dict[str, Any], endpoint: str) -> dict[str, str]:
-    """The provider's environment as moto holds it, plus what the local run needs."""
+def provider_environment(r: Report, providers: cfn.Providers, config: dict[str, Any]) -> None:
+    """Prints what the provider binary runs with: the function's environment as moto holds it, and more."""
+    env = providers.environment(config["FunctionArn"], config)
     held = dict((config.get("Environment") or {}).get("Variables") or {})
-    env = runtime.aws_env(endpoint, APP_REGION)
-    local = {k: v for k, v in env.items() if k != "PATH"}
-    env.update(held)
-    # What Lambda itself sets from the function's configuration.
-    lambda_sets = {"AWS_LAMBDA_FUNCTION_NAME": config["FunctionName"],
-                   "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.get("MemorySize", 128))}
-    logging_config = config.get("LoggingConfig") or {}
-    if logging_config.get("LogFormat"):
-        lambda_sets["AWS_LAMBDA_LOG_FORMAT"] = logging_config["LogFormat"]
-    if logging_config.get("ApplicationLogLevel"):
-        lambda_sets["AWS_LAMBDA_LOG_LEVEL"] = logging_config["ApplicationLogLevel"]
-    env.update(lambda_sets)
-    env["CRP_RESPONSE_URL_HOSTS"] = "127.0.0.1"
+    local = runtime.aws_env(providers.aws.url, APP_REGION)
+    lambda_sets = {k: v for k, v in env.items() if k not in held and k not in local
+                   and k != "CRP_RESPONSE_URL_HOSTS"}
     r.say("the provider binary runs with this environment:")
     for k, v in sorted(held.items()):
         r.say(f"  {k}={v}  (the function's, as moto holds it)")
-    r.say("  " + " ".join(f"{k}={v}" for k, v in lambda_sets.items())
+    r.say("  " + " ".join(f"{k}={v}" for k, v in sorted(lambda_sets.items()))
           + "  (as Lambda sets them, from moto's configuration)")
-    r.say("  " + " ".join(f"{k}={v}" for k, v in sorted(local.items())) + "  (local run: moto as AWS)")
+    r.say("  " + " ".join(f"{k}={v}" for k, v in sorted(local.items()) if k != "PATH")
+          + "  (local run: moto as AWS)")
     r.say("  CRP_RESPONSE_URL_HOSTS=127.0.0.1  (ADDED for this run, not in the template: the "
           "ResponseURL is the loopback relay into moto's cfnresponse)")
-    return env
 
 
 def check_function(r: Report, template_props: dict[str, Any], config: dict[str, Any],
@@ -566,55 +550,47 @@ def client_app_stack(r: Report, aws: moto.LocalAws, binary: str, templates: dict
                      submitted: dict[str, Any], newest: str, domain_outputs: dict[str, str],
                      log: Any) -> None:
     client = aws.client("cloudformation", APP_REGION)
-    client.create_stack(StackName="ClientAppStack", TemplateBody=json.dumps(submitted),
-                        Capabilities=["CAPABILITY_IAM"])
-    waiting = stack(client, "ClientAppStack")["StackStatus"]
-    r.say(f"ClientAppStack: {waiting} (from moto: waiting for the custom resources)")
-    physical = {x["LogicalResourceId"]: x["PhysicalResourceId"]
-                for x in client.describe_stack_resources(StackName="ClientAppStack")["StackResources"]}
-    config = aws.client("lambda", APP_REGION).get_function_configuration(FunctionName=physical[provider])
-    check_function(r, submitted["Resources"][provider]["Properties"], config, published)
-    env = provider_environment(r, config, aws.url)
-
     g = "stack"
-    with runtime.LambdaRuntime(binary, env, log=log, timeout_s=float(config.get("Timeout", 120))) as fn:
-        cf = cfn.CloudFormation(aws, fn.invoke)
-        try:
-            r.say("moto cannot invoke the function (no Docker): each request its CloudFormation queued "
-                  "goes to the provider binary under the local Lambda Runtime API (scripts/demo/)")
-            exchanges = deliver(r, cf, len(customs))
-            status = wait_status(client, "ClientAppStack")
-            r.say(f"ClientAppStack: {status} (from moto)")
-            r.check(g, waiting == "CREATE_IN_PROGRESS", "moto waited for the custom resources (CREATE_IN_PROGRESS)")
-            answered = {x.request["LogicalResourceId"]: x.answer for x in exchanges
-                        if x.request["RequestType"] == "Create"}
-            r.check(g, sorted(answered) == sorted(customs)
-                    and all(a is not None and a.status == "SUCCESS" and a.forwarded == 200 for a in answered.values()),
-                    f"the provider answered SUCCESS to the Create of {', '.join(sorted(customs))}")
-            r.check(g, status == "CREATE_COMPLETE", f"ClientAppStack {status} (moto's DescribeStacks)")
-            domain = next((a for k, a in answered.items()
-                           if a and templates["ClientAppStack"]["Resources"][k]["Properties"].get("StackName")), None)
-            data = domain.data if domain else {}
-            r.check(g, data.get("Outputs.CertificateArn") == domain_outputs.get("CertificateArn")
-                    and data.get("Outputs.HostedZoneId") == domain_outputs.get("HostedZoneId"),
-                    "DomainOutputs read DomainStack's CertificateArn and HostedZoneId")
+    with cfn.Providers(binary, aws, log=log) as providers:
+        app = cfn.CloudFormation(aws, providers).moto_stack("ClientAppStack", APP_REGION)
+        app.create(submitted)
+        waiting = app.status
+        r.say(f"ClientAppStack: {waiting} (from moto: waiting for the custom resources)")
+        physical = {x["LogicalResourceId"]: x["PhysicalResourceId"]
+                    for x in client.describe_stack_resources(StackName="ClientAppStack")["StackResources"]}
+        config = aws.client("lambda", APP_REGION).get_function_configuration(FunctionName=physical[provider])
+        check_function(r, submitted["Resources"][provider]["Properties"], config, published)
+        provider_environment(r, providers, config)
+        r.say("moto cannot invoke the function (no Docker): the project's CloudFormation stand-in "
+              "(scripts/demo/cfn.py) builds each request from the template and moto's stack, and "
+              "the provider binary answers it under the local Lambda Runtime API")
+        calls = deliver(r, app)
+        status = wait_status(client, "ClientAppStack")
+        r.say(f"ClientAppStack: {status} (from moto)")
+        r.check(g, waiting == "CREATE_IN_PROGRESS", "moto waited for the custom resources (CREATE_IN_PROGRESS)")
+        answered = {c.logical: c for c in calls if c.request == "Create"}
+        r.check(g, sorted(answered) == sorted(customs)
+                and all(c.ok and c.forwarded == 200 for c in answered.values()),
+                f"the provider answered SUCCESS to the Create of {', '.join(sorted(customs))}")
+        r.check(g, status == "CREATE_COMPLETE", f"ClientAppStack {status} (moto's DescribeStacks)")
+        domain = next((c for k, c in answered.items()
+                       if templates["ClientAppStack"]["Resources"][k]["Properties"].get("StackName")), None)
+        data = ((domain.answer or {}).get("Data") or {}) if domain else {}
+        r.check(g, data.get("Outputs.CertificateArn") == domain_outputs.get("CertificateArn")
+                and data.get("Outputs.HostedZoneId") == domain_outputs.get("HostedZoneId"),
+                "DomainOutputs read DomainStack's CertificateArn and HostedZoneId")
 
-            got = outputs(client, "ClientAppStack").get("EdgeFunctionVersionArn", "")
-            r.say(f"EdgeFunctionVersionArn = {got}")
-            r.check("output", got == newest, f"EdgeFunctionVersionArn is the newest version ({newest})")
+        got = app.outputs().get("EdgeFunctionVersionArn", "")
+        r.say(f"EdgeFunctionVersionArn = {got}")
+        r.check("output", got == newest, f"EdgeFunctionVersionArn is the newest version ({newest})")
 
-            stack_id = stack(client, "ClientAppStack")["StackId"]
-            deleted = cf.delete(stack_id)
-            client.delete_stack(StackName=stack_id)
-            gone = stack(client, stack_id)["StackStatus"]
-            r.say(f"delete: the provider answered {len(deleted)} Delete request(s) (moto sends none); "
-                  f"ClientAppStack {gone} (from moto)")
-            r.check("delete", len(deleted) == len(customs)
-                    and all(x.answer is not None and x.answer.status == "SUCCESS" for x in deleted),
-                    f"{len(deleted)} Deletes answered SUCCESS")
-            r.check("delete", gone == "DELETE_COMPLETE", f"ClientAppStack {gone}")
-        finally:
-            cf.close()
+        deleted = app.delete()
+        gone = app.status
+        r.say(f"delete: the provider answered {len(deleted)} Delete request(s) (moto sends none); "
+              f"ClientAppStack {gone} (from moto)")
+        r.check("delete", len(deleted) == len(customs) and all(c.ok for c in deleted),
+                f"{len(deleted)} Deletes answered SUCCESS")
+        r.check("delete", gone == "DELETE_COMPLETE", f"ClientAppStack {gone}")
 
 
 def build_binary() -> str:
