@@ -469,7 +469,8 @@ def main() -> int:
         part1(out, aws, steps, OLD_CDK)
         part1(out, aws, steps, NEW_CDK)
         part2(out, aws, steps, args.provider_bin)
-        out.head(f"all {out.checks} checks passed")
+        # The same closing line with or without --check (tests/deadlock.rs reads it).
+        print(f"{'' if args.check else chr(10)}== all {out.checks} checks passed", flush=True)
         return 0
     except CheckFailed as e:
         print(f"CHECK FAILED: {e}", file=sys.stderr)

@@ -45,6 +45,7 @@ class Patch:
     target: str  # "module:Class.attribute" or "module:function"
     params: tuple[str, ...]  # the replaced callable's parameters, as moto declares them
     install: Callable[[Any], None]
+    abstract: bool = False  # moto declares it and leaves it unimplemented (what the patch fills in)
 
     def _found(self) -> Any:
         module, _, path = self.target.partition(":")
@@ -68,6 +69,9 @@ class Patch:
         if params != self.params:
             raise MotoChanged(
                 f"moto patch '{self.name}': {self.target} takes {params}, expected {self.params}")
+        if self.abstract and not getattr(current, "__isabstractmethod__", False):
+            raise MotoChanged(f"moto patch '{self.name}': moto now implements {self.target}; "
+                              "the patch may no longer be needed")
         self.install(owner)
 
 
@@ -114,6 +118,7 @@ PATCHES = (
         params=("original_resource", "new_resource_name", "cloudformation_json",
                 "account_id", "region_name"),
         install=_keep_custom_resource,
+        abstract=True,
     ),
     Patch(
         name="an answer after an update keeps UPDATE_COMPLETE",
