@@ -365,13 +365,7 @@ class Providers:
     def deploy(self, arn: str, config: dict, code: bytes) -> str:
         """Serves `arn` (a function just created or updated) with the binary; returns what runs it."""
         what = self.package(code)
-        env = self.environment(arn, config)
-        timeout = float(config.get("Timeout", 3))
-        key = json.dumps([env, timeout, hashlib.sha256(code).hexdigest()], sort_keys=True)
-        running = self._functions.get(arn)
-        if running is None or running[0] != key:
-            self.remove(arn)
-            self._functions[arn] = (key, runtime.LambdaRuntime(self.binary, env, log=self.log, timeout_s=timeout))
+        self._run(arn, config, hashlib.sha256(code).hexdigest())
         return f"{what}; this project's {Path(self.binary).name} binary runs in its place"
 
     def deploy_from_moto(self, arn: str) -> None:
@@ -384,7 +378,17 @@ class Providers:
             raise StandInError(f"the ServiceToken {arn} is no function moto holds: {e}") from None
         if not str(config.get("Runtime", "")).startswith("provided"):
             raise StandInError(f"the ServiceToken {arn} is a {config.get('Runtime')} function, not the provider")
-        self.deploy(arn, config, config.get("CodeSha256", "").encode())
+        self._run(arn, config, str(config.get("CodeSha256", "")))
+
+    def _run(self, arn: str, config: dict, code_id: str) -> None:
+        """One process for `arn`, restarted when its environment, timeout or code changed."""
+        env = self.environment(arn, config)
+        timeout = float(config.get("Timeout", 3))
+        key = json.dumps([env, timeout, code_id], sort_keys=True)
+        running = self._functions.get(arn)
+        if running is None or running[0] != key:
+            self.remove(arn)
+            self._functions[arn] = (key, runtime.LambdaRuntime(self.binary, env, log=self.log, timeout_s=timeout))
 
     def remove(self, arn: str) -> None:
         running = self._functions.pop(arn, None)
