@@ -172,16 +172,6 @@ def synth(r: Report, out: Path) -> dict[str, dict[str, Any]]:
 
 # --- reading templates ---------------------------------------------------------
 
-def find_key(node: Any, key: str) -> list[Any]:
-    """Every value under `key` anywhere in `node`."""
-    if isinstance(node, dict):
-        found = [node[key]] if key in node else []
-        return found + [x for v in node.values() for x in find_key(v, key)]
-    if isinstance(node, list):
-        return [x for v in node for x in find_key(v, key)]
-    return []
-
-
 def references(node: Any) -> set[str]:
     """Logical ids `node` names with Ref, Fn::GetAtt or Fn::Sub (pseudo parameters left out)."""
     out: set[str] = set()
@@ -221,8 +211,8 @@ def check_template(r: Report, templates: dict[str, dict[str, Any]]) -> tuple[str
     tokens = [res[c]["Properties"].get("ServiceToken") for c in customs]
     r.check(g, len(customs) >= 2 and all(tok == {"Fn::GetAtt": [provider, "Arn"]} for tok in tokens),
             f"the ServiceToken of all {len(customs)} {PROVIDER_TYPE} is Fn::GetAtt [{provider}, Arn]")
-    exports = sum(len(find_key(tt.get("Outputs", {}), "Export")) for tt in templates.values())
-    imports = sum(len(find_key(tt, "Fn::ImportValue")) for tt in templates.values())
+    exports = sum(len(cfn.find_key(tt.get("Outputs", {}), "Export")) for tt in templates.values())
+    imports = sum(len(cfn.find_key(tt, "Fn::ImportValue")) for tt in templates.values())
     r.check(g, exports == 0 and imports == 0,
             f"{exports} Exports and {imports} Fn::ImportValue in the three templates")
     r.say(f"ClientAppStack: {len(res)} resources, {len(customs)} {PROVIDER_TYPE} ({', '.join(customs)}), "
@@ -317,25 +307,6 @@ def outputs(client: Any, name: str) -> dict[str, str]:
     return {o["OutputKey"]: o.get("OutputValue", "") for o in stack(client, name).get("Outputs") or []}
 
 
-def edge_code(revision: int) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.js", f"'use strict';\n// revision {revision}\n"
-                   "exports.handler = async (event) => event.Records[0].cf.request;\n")
-    return buf.getvalue()
-
-
-def newest_version_arn(lam: Any) -> str:
-    versions, marker = [], None
-    while True:
-        page = lam.list_versions_by_function(FunctionName=FUNCTION, **({"Marker": marker} if marker else {}))
-        versions += [v for v in page["Versions"] if v["Version"] != "$LATEST"]
-        marker = page.get("NextMarker")
-        if not marker:
-            break
-    return max(versions, key=lambda v: int(v["Version"]))["FunctionArn"]
-
-
 def edge_stack(r: Report, aws: moto.LocalAws, template: dict[str, Any]) -> str:
     client = aws.client("cloudformation", EDGE_REGION)
     client.create_stack(StackName="EdgeStack", TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
@@ -345,9 +316,11 @@ def edge_stack(r: Report, aws: moto.LocalAws, template: dict[str, Any]) -> str:
     r.check(g, status == "CREATE_COMPLETE", f"EdgeStack {status}")
     lam = aws.client("lambda", EDGE_REGION)
     for revision in (2, 3):
-        lam.update_function_code(FunctionName=FUNCTION, ZipFile=edge_code(revision))
+        lam.update_function_code(FunctionName=FUNCTION, ZipFile=cfn.zip_source(
+            f"'use strict';\n// revision {revision}\n"
+            "exports.handler = async (event) => event.Records[0].cf.request;\n"))
         lam.publish_version(FunctionName=FUNCTION, Description=f"revision {revision}")
-    newest = newest_version_arn(lam)
+    newest = cfn.newest_version_arn(aws, EDGE_REGION, FUNCTION)
     config = lam.get_function_configuration(FunctionName=newest)
     r.say("moto's CloudFormation publishes no new version on update: versions 2 and 3 are "
           "published with the Lambda API (new code each), as `make demo` does")
@@ -395,7 +368,7 @@ def probe(aws: moto.LocalAws, types: list[str]) -> dict[str, str]:
 
 
 def getatt_targets(node: Any) -> set[str]:
-    return {(v.split(".", 1)[0] if isinstance(v, str) else v[0]) for v in find_key(node, "Fn::GetAtt")}
+    return {(v.split(".", 1)[0] if isinstance(v, str) else v[0]) for v in cfn.find_key(node, "Fn::GetAtt")}
 
 
 def try_unchanged(aws: moto.LocalAws, template: dict[str, Any], skipped: set[str]) -> str:

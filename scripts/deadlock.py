@@ -49,6 +49,7 @@ from demo.cfn import (  # noqa: E402
     CloudFormation,
     Providers,
     StandInError,
+    find_key,
     provider_functions,
     ssm_value,
 )
@@ -343,16 +344,6 @@ def part1(out: Out, aws: moto.LocalAws, steps: dict, version: str, providers=Non
 # ------------------------------------------------------------------ part 2
 
 
-def intrinsics(node, name: str) -> list:
-    """Every use of the intrinsic function `name` in a template fragment."""
-    if isinstance(node, dict):
-        found = [node[name]] if name in node else []
-        return found + [x for v in node.values() for x in intrinsics(v, name)]
-    if isinstance(node, list):
-        return [x for v in node for x in intrinsics(v, name)]
-    return []
-
-
 def the_custom_resource(template: dict) -> tuple[str, dict]:
     found = [(k, r) for k, r in template["Resources"].items() if r["Type"] == "Custom::CrossRegionParam"]
     if len(found) != 1:
@@ -386,7 +377,7 @@ def part2(out: Out, aws: moto.LocalAws, steps: dict, binary: str) -> None:
         lid, resource = the_custom_resource(switch)
         q = resource["Properties"].get("Qualifier")
         out.check(q == in_use, f"the synthesized Qualifier ({q}) is the version in use ({in_use}) (cdk -c pinnedEdgeVersion=...)")
-        imports = intrinsics(switch, "Fn::ImportValue")
+        imports = find_key(switch, "Fn::ImportValue")
         out.check(not imports, f"the switched {CONSUMER} has no Fn::ImportValue at all" + (f" (found {imports})" if imports else ""))
         functions = {k: r["Properties"] for k, r in switch["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
         fn, props = next(iter(functions.items())) if len(functions) == 1 else ("-", {})

@@ -19,14 +19,12 @@ Usage: python scripts/demo.py [--binary PATH] [--quiet | --verbose]
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import re
 import subprocess
 import sys
 import textwrap
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -151,13 +149,9 @@ def app_template() -> dict[str, Any]:
 
 def edge_code(revision: int) -> bytes:
     """A zip with the edge function's code at `revision`."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.js", (
-            "'use strict';\n"
-            f"// code revision {revision}\n"
-            "exports.handler = async (event) => event.Records[0].cf.request;\n"))
-    return buf.getvalue()
+    return cfn.zip_source("'use strict';\n"
+                          f"// code revision {revision}\n"
+                          "exports.handler = async (event) => event.Records[0].cf.request;\n")
 
 
 def build_binary() -> str:
@@ -181,16 +175,7 @@ class Demo:
 
     # --- reading moto -------------------------------------------------------
     def newest_version_arn(self) -> str:
-        versions, marker = [], None
-        while True:
-            page = self.lam.list_versions_by_function(
-                FunctionName=FUNCTION, **({"Marker": marker} if marker else {}))
-            versions += [v for v in page["Versions"] if v["Version"] != "$LATEST"]
-            marker = page.get("NextMarker")
-            if not marker:
-                break
-        newest = max(versions, key=lambda v: int(v["Version"]))
-        return newest["FunctionArn"]
+        return cfn.newest_version_arn(self.aws, EDGE_REGION, FUNCTION)
 
     def status_is(self, stack: cfn.MotoStack, want: str, note: str = "") -> None:
         status = stack.status
@@ -343,7 +328,7 @@ class Demo:
         for stack in (self.edge, self.app):
             body = stack.client.get_template(StackName=stack.stack_id)["TemplateBody"]
             template = body if isinstance(body, dict) else json.loads(body)
-            imports = sorted(set(find_imports(template)))
+            imports = sorted(set(cfn.find_key(template, "Fn::ImportValue")))
             exported = [k for k, o in (template.get("Outputs") or {}).items() if "Export" in o]
             self.s.say(f"{stack.name}: imports {', '.join(imports) or 'nothing'}; "
                        f"exports {', '.join(exported) or 'nothing'}")
@@ -369,15 +354,6 @@ class Demo:
 def short_id(physical_id: str) -> str:
     """A physical id cut for the screen: the provider's ids are long hashes."""
     return physical_id if len(physical_id) <= 28 else physical_id[:27] + "…"
-
-
-def find_imports(node: Any) -> list[Any]:
-    if isinstance(node, dict):
-        found = [node["Fn::ImportValue"]] if "Fn::ImportValue" in node else []
-        return found + [i for v in node.values() for i in find_imports(v)]
-    if isinstance(node, list):
-        return [i for v in node for i in find_imports(v)]
-    return []
 
 
 def main(argv: list[str]) -> int:

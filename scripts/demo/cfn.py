@@ -99,6 +99,28 @@ def edge_role(aws: Any) -> str:
         return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 
 
+def find_key(node: Any, key: str) -> list[Any]:
+    """Every value under `key` anywhere in a template fragment (e.g. every `Fn::ImportValue`)."""
+    if isinstance(node, dict):
+        found = [node[key]] if key in node else []
+        return found + [x for v in node.values() for x in find_key(v, key)]
+    if isinstance(node, list):
+        return [x for v in node for x in find_key(v, key)]
+    return []
+
+
+def newest_version_arn(aws: Any, region: str, function: str) -> str:
+    """The ARN of `function`'s newest published version, read from moto's Lambda API (every page)."""
+    lam = aws.client("lambda", region)
+    versions, marker = [], None
+    while True:
+        page = lam.list_versions_by_function(FunctionName=function, **({"Marker": marker} if marker else {}))
+        versions += [v for v in page["Versions"] if v["Version"] != "$LATEST"]
+        marker = page.get("NextMarker")
+        if not marker:
+            return max(versions, key=lambda v: int(v["Version"]))["FunctionArn"]
+
+
 def zip_source(source: str) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
