@@ -441,6 +441,33 @@ def part2(out: Out, aws: moto.LocalAws, steps: dict, binary: str) -> None:
         out.check(len(set(arns)) == 3 and v1 not in arns, f"three distinct edge version ARNs: {arns}")
         out.check(app.resources[fn] is provider_state, "the edge deploys left the provider function as step 2 created it")
 
+        out.say("  Step 5: a version that breaks the Lambda@Edge rules (256 MB): the consumer's deploy fails and rolls back")
+        lam.update_function_configuration(FunctionName=FUNCTION, MemorySize=256)
+        bad = lam.publish_version(FunctionName=FUNCTION)["FunctionArn"]
+        template = json.loads(json.dumps(steps["Edge4"][CONSUMER]))
+        lid, resource = the_custom_resource(template)
+        resource["Properties"]["Refresh"] = "bad-version"
+        before = app.resources[lid]
+        st = app.deploy(template)
+        out.calls(app)
+        out.check(st == "UPDATE_ROLLBACK_COMPLETE", f"{CONSUMER} UPDATE_ROLLBACK_COMPLETE, not stuck (got {st})")
+        mine = [c for c in app.calls if c.logical == lid]
+        first = mine[0] if mine else None
+        out.check(
+            first is not None and first.request == "Update" and not first.ok
+            and (first.answer or {}).get("PhysicalResourceId") == "crp-update-failed",
+            f"the provider refused {bad.rsplit(':', 1)[1]} and answered the id crp-update-failed",
+        )
+        out.check(
+            [(c.request, c.phase, c.ok) for c in mine[1:]] == [("Delete", "rollback", True)],
+            "the rollback sent crp-update-failed a Delete (answered at once), never an Update that reads again",
+        )
+        after = app.resources[lid]
+        out.check(
+            after.physical == before.physical and after.data == before.data,
+            f"{lid} keeps its id and Data: the distribution still runs {arns[-1]}",
+        )
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -307,8 +307,14 @@ class Demo:
                 self.s._print(line, "      | ", "      |   ")
             for rule in ("environment variable", "memory", "timeout"):
                 self.s.check(rule in reason, f"the Reason names the {rule} rule")
+        failed_id = (answer or {}).get("PhysicalResourceId", "")
+        self.s.show(f"the FAILED answer's id is {failed_id}, not EdgeAuth's current one")
+        self.s.check(failed_id == "crp-update-failed" and failed_id != edge[0].event.get("PhysicalResourceId"),
+                     "a failed Update answers a new id (a replacement that failed)")
         self.s.show("On AWS, CloudFormation would now roll ClientAppStack back "
-                    "(UPDATE_ROLLBACK_COMPLETE), keeping the previous EdgeAuth and its Data.")
+                    "(UPDATE_ROLLBACK_COMPLETE), keeping the previous EdgeAuth and its Data, and "
+                    "send crp-update-failed a Delete, which the provider answers without a call. "
+                    "It never asks EdgeAuth to read again (the newest version is the refused one).")
         self.s.moto_note("no rollback", "moto's cfnresponse ignores FAILED and moto never rolls "
                          f"back: it reports {self.app.status}. What matters is the output below, "
                          "which moto still holds.")

@@ -98,7 +98,7 @@ pub mod testing;
 
 pub use aws::{AwsClients, RoleToAssume};
 pub use config::Config;
-pub use physical_id::CREATE_FAILED;
+pub use physical_id::{CREATE_FAILED, UPDATE_FAILED};
 pub use progress::Progress;
 pub use properties::ResourceProperties;
 pub use protocol::{

@@ -172,7 +172,7 @@ const FEATURE_MODULES: &[&str] = &["cli", "testing"];
 /// The most items `src/lib.rs` may `pub use` at the crate's root: the front
 /// page an embedder reads stays short; errors live in `error`, test seams in
 /// `testing`.
-const MAX_ROOT_ITEMS: usize = 20;
+const MAX_ROOT_ITEMS: usize = 21;
 
 /// `pub mod` names declared in `text`.
 fn public_modules(text: &str) -> Vec<String> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use aws_sdk_ssm::types::ParameterType;
 use cross_region_param::error::{ProviderError, ResolveError};
-use cross_region_param::{Deadline, Provider, ResourceProperties, ResponseSender};
+use cross_region_param::{Deadline, Provider, ResourceProperties, ResponseSender, UPDATE_FAILED};
 use cross_region_param::{Progress, Requester, Resolve, Resolved};
 use serde_json::{Value, json};
 use support::http::{Endpoint, Receiver, Silent, closed_port};
@@ -390,7 +390,8 @@ async fn a_request_without_a_usable_response_url_errors_and_sends_nothing() {
 }
 
 #[tokio::test]
-async fn a_failed_update_answers_with_the_id_it_was_given() {
+async fn a_failed_update_answers_the_update_failed_marker_so_the_rollback_keeps_the_previous_resource()
+ {
     let provider = moto_provider(test_config(&[])).await;
     let receiver = Receiver::start().await;
     let missing = unique("/crp-test/missing");
@@ -403,7 +404,11 @@ async fn a_failed_update_answers_with_the_id_it_was_given() {
     provider.handle_json(event, deadline()).await.unwrap();
     let body = receiver.only().json();
     assert_eq!(body["Status"], "FAILED");
-    assert_eq!(body["PhysicalResourceId"], "crp-us-east-1-previous");
+    // A different id makes CloudFormation treat the failure as a failed
+    // replacement: its rollback keeps crp-us-east-1-previous and its Data and
+    // sends the marker a Delete, instead of asking the resource to read again.
+    assert_eq!(body["PhysicalResourceId"], UPDATE_FAILED);
+    assert_ne!(body["PhysicalResourceId"], "crp-us-east-1-previous");
     assert!(
         body["Reason"]
             .as_str()

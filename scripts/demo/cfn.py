@@ -72,7 +72,15 @@ class StandInError(Exception):
 
 
 class StackFailed(Exception):
-    """A resource's operation failed: the stack operation fails (and rolls back, where played)."""
+    """A resource's operation failed: the stack operation fails (and rolls back, where played).
+
+    `physical` is the id a FAILED answer carried, when there was one: CloudFormation
+    compares it with the resource's id, and a different one is a replacement that
+    failed (the rollback deletes it and keeps the previous resource untouched)."""
+
+    def __init__(self, message: str, physical: str | None = None):
+        super().__init__(message)
+        self.physical = physical
 
 
 def is_custom(rtype: str) -> bool:
@@ -688,7 +696,7 @@ class _Stack:
             ) + ("" if ok else f": {answer.get('Reason')}")
             self.calls.append(Call(lid, rtype, request, ok, detail, phase, event=event, answer=answer, forwarded=forwarded))
             if not ok:
-                raise StackFailed(f"{lid} ({rtype}) {request} failed: {answer.get('Reason')}")
+                raise StackFailed(f"{lid} ({rtype}) {request} failed: {answer.get('Reason')}", pid or None)
             return pid, data
         if self.cfn.cdk is None:
             raise StandInError(f"{self.name}: {lid} ({rtype}) needs aws-cdk-lib's handlers")
@@ -931,13 +939,17 @@ class Stack(_Stack):
             self.failure = str(failure)
             failed_lid = str(failure).split(" ", 1)[0]
             if failed_lid in played and failed_lid in self.resources and not any(d[0] == failed_lid for d in done):
-                # the resource whose update failed is rolled back too
-                done.append((failed_lid, "failed", self.resources[failed_lid]))
+                # the resource whose update failed is rolled back too: with an
+                # Update of its previous properties when the FAILED answer kept
+                # its id, with a Delete of the new id when it did not
+                before = self.resources[failed_lid]
+                answered = failure.physical or before.physical
+                done.append((failed_lid, "failed" if answered == before.physical else "created", before))
                 current[failed_lid] = Resource(
-                    self.resources[failed_lid].type,
+                    before.type,
                     self._resolve(played[failed_lid].get("Properties", {}), current),
-                    self.resources[failed_lid].physical,
-                    self.resources[failed_lid].data,
+                    answered,
+                    before.data,
                 )
             self._pending_rollback = list(reversed(done))
             self._rollback_current = current

@@ -16,7 +16,7 @@ use thiserror::Error;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::physical_id::CREATE_FAILED;
+use crate::physical_id::{CREATE_FAILED, UPDATE_FAILED};
 use crate::progress::Progress;
 use crate::properties::ResourceProperties;
 use crate::reason;
@@ -422,11 +422,14 @@ impl From<ProviderError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// The id a FAILED answer carries: the fixed marker on Create (so the Delete
-/// that follows is recognisable), the given id otherwise.
+/// The id a FAILED answer carries: a fixed marker on Create (so the Delete
+/// that follows is recognisable) and on Update (so the rollback keeps the
+/// previous resource instead of asking it to read again; see
+/// [`UPDATE_FAILED`]), the given id otherwise.
 fn failed_id(request: &Request) -> String {
     match (&request.request_type, &request.physical_resource_id) {
         (Some(RequestType::Create), _) | (_, None) => CREATE_FAILED.to_owned(),
+        (Some(RequestType::Update), Some(_)) => UPDATE_FAILED.to_owned(),
         (_, Some(id)) => id.clone(),
     }
 }
