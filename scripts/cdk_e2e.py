@@ -59,7 +59,6 @@ PROVIDER_TYPE = "Custom::CrossRegionParam"
 NPM_TIMEOUT_S = 900
 SYNTH_TIMEOUT_S = 300
 PUBLISH_TIMEOUT_S = 180
-REQUESTS_WAIT_S = 30.0
 STATUS_WAIT_S = 30.0
 
 
@@ -173,16 +172,6 @@ def synth(r: Report, out: Path) -> dict[str, dict[str, Any]]:
 
 # --- reading templates ---------------------------------------------------------
 
-def find_key(node: Any, key: str) -> list[Any]:
-    """Every value under `key` anywhere in `node`."""
-    if isinstance(node, dict):
-        found = [node[key]] if key in node else []
-        return found + [x for v in node.values() for x in find_key(v, key)]
-    if isinstance(node, list):
-        return [x for v in node for x in find_key(v, key)]
-    return []
-
-
 def references(node: Any) -> set[str]:
     """Logical ids `node` names with Ref, Fn::GetAtt or Fn::Sub (pseudo parameters left out)."""
     out: set[str] = set()
@@ -222,8 +211,8 @@ def check_template(r: Report, templates: dict[str, dict[str, Any]]) -> tuple[str
     tokens = [res[c]["Properties"].get("ServiceToken") for c in customs]
     r.check(g, len(customs) >= 2 and all(tok == {"Fn::GetAtt": [provider, "Arn"]} for tok in tokens),
             f"the ServiceToken of all {len(customs)} {PROVIDER_TYPE} is Fn::GetAtt [{provider}, Arn]")
-    exports = sum(len(find_key(tt.get("Outputs", {}), "Export")) for tt in templates.values())
-    imports = sum(len(find_key(tt, "Fn::ImportValue")) for tt in templates.values())
+    exports = sum(len(cfn.find_key(tt.get("Outputs", {}), "Export")) for tt in templates.values())
+    imports = sum(len(cfn.find_key(tt, "Fn::ImportValue")) for tt in templates.values())
     r.check(g, exports == 0 and imports == 0,
             f"{exports} Exports and {imports} Fn::ImportValue in the three templates")
     r.say(f"ClientAppStack: {len(res)} resources, {len(customs)} {PROVIDER_TYPE} ({', '.join(customs)}), "
@@ -318,25 +307,6 @@ def outputs(client: Any, name: str) -> dict[str, str]:
     return {o["OutputKey"]: o.get("OutputValue", "") for o in stack(client, name).get("Outputs") or []}
 
 
-def edge_code(revision: int) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.js", f"'use strict';\n// revision {revision}\n"
-                   "exports.handler = async (event) => event.Records[0].cf.request;\n")
-    return buf.getvalue()
-
-
-def newest_version_arn(lam: Any) -> str:
-    versions, marker = [], None
-    while True:
-        page = lam.list_versions_by_function(FunctionName=FUNCTION, **({"Marker": marker} if marker else {}))
-        versions += [v for v in page["Versions"] if v["Version"] != "$LATEST"]
-        marker = page.get("NextMarker")
-        if not marker:
-            break
-    return max(versions, key=lambda v: int(v["Version"]))["FunctionArn"]
-
-
 def edge_stack(r: Report, aws: moto.LocalAws, template: dict[str, Any]) -> str:
     client = aws.client("cloudformation", EDGE_REGION)
     client.create_stack(StackName="EdgeStack", TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
@@ -346,9 +316,11 @@ def edge_stack(r: Report, aws: moto.LocalAws, template: dict[str, Any]) -> str:
     r.check(g, status == "CREATE_COMPLETE", f"EdgeStack {status}")
     lam = aws.client("lambda", EDGE_REGION)
     for revision in (2, 3):
-        lam.update_function_code(FunctionName=FUNCTION, ZipFile=edge_code(revision))
+        lam.update_function_code(FunctionName=FUNCTION, ZipFile=cfn.zip_source(
+            f"'use strict';\n// revision {revision}\n"
+            "exports.handler = async (event) => event.Records[0].cf.request;\n"))
         lam.publish_version(FunctionName=FUNCTION, Description=f"revision {revision}")
-    newest = newest_version_arn(lam)
+    newest = cfn.newest_version_arn(aws, EDGE_REGION, FUNCTION)
     config = lam.get_function_configuration(FunctionName=newest)
     r.say("moto's CloudFormation publishes no new version on update: versions 2 and 3 are "
           "published with the Lambda API (new code each), as `make demo` does")
@@ -396,7 +368,7 @@ def probe(aws: moto.LocalAws, types: list[str]) -> dict[str, str]:
 
 
 def getatt_targets(node: Any) -> set[str]:
-    return {(v.split(".", 1)[0] if isinstance(v, str) else v[0]) for v in find_key(node, "Fn::GetAtt")}
+    return {(v.split(".", 1)[0] if isinstance(v, str) else v[0]) for v in cfn.find_key(node, "Fn::GetAtt")}
 
 
 def try_unchanged(aws: moto.LocalAws, template: dict[str, Any], skipped: set[str]) -> str:
@@ -423,7 +395,6 @@ def try_unchanged(aws: moto.LocalAws, template: dict[str, Any], skipped: set[str
     for s in client.list_stacks()["StackSummaries"]:
         if s["StackName"] == name and s["StackStatus"] != "DELETE_COMPLETE":
             client.delete_stack(StackName=name)
-    aws.take_requests()  # anything that attempt queued is not part of the run
     return answer
 
 
@@ -486,20 +457,15 @@ def domain_stack(r: Report, aws: moto.LocalAws, template: dict[str, Any], seen: 
 
 # --- the stack ------------------------------------------------------------------
 
-def deliver(r: Report, cf: cfn.CloudFormation, expected: int) -> list[cfn.Exchange]:
-    """Delivers moto's queued requests until `expected` were answered (bounded)."""
-    exchanges: list[cfn.Exchange] = []
-    end = time.monotonic() + REQUESTS_WAIT_S
-    while len(exchanges) < expected and time.monotonic() < end:
-        exchanges += cf.deliver_pending()
-        if len(exchanges) < expected:
-            time.sleep(0.2)
-    for x in exchanges:
-        a = x.answer
-        r.say(f"provider <- {x.request['RequestType']} {x.request['LogicalResourceId']}")
-        r.say(f"provider -> {a.status + ': ' + (a.reason or '') if a else 'no answer'}"
-              f"{' (moto cfnresponse HTTP ' + str(a.forwarded) + ')' if a else ''}")
-    return exchanges
+def deliver(r: Report, app: cfn.MotoStack) -> list[cfn.Call]:
+    """The custom resource requests of the stack's creation, sent by the stand-in."""
+    calls = app.play()
+    for c in calls:
+        a = c.answer or {}
+        r.say(f"provider <- {c.request} {c.logical}")
+        r.say(f"provider -> {a.get('Status', 'no answer')}: {a.get('Reason') or ''}"
+              f" (moto cfnresponse HTTP {c.forwarded})")
+    return calls
 
 
 def wait_status(client: Any, name: str) -> str:
@@ -511,31 +477,22 @@ def wait_status(client: Any, name: str) -> str:
         time.sleep(0.2)
 
 
-def provider_environment(r: Report, config: dict[str, Any], endpoint: str) -> dict[str, str]:
-    """The provider's environment as moto holds it, plus what the local run needs."""
+def provider_environment(r: Report, providers: cfn.Providers, config: dict[str, Any]) -> None:
+    """Prints what the provider binary runs with: the function's environment as moto holds it, and more."""
+    env = providers.environment(config["FunctionArn"], config)
     held = dict((config.get("Environment") or {}).get("Variables") or {})
-    env = runtime.aws_env(endpoint, APP_REGION)
-    local = {k: v for k, v in env.items() if k != "PATH"}
-    env.update(held)
-    # What Lambda itself sets from the function's configuration.
-    lambda_sets = {"AWS_LAMBDA_FUNCTION_NAME": config["FunctionName"],
-                   "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.get("MemorySize", 128))}
-    logging_config = config.get("LoggingConfig") or {}
-    if logging_config.get("LogFormat"):
-        lambda_sets["AWS_LAMBDA_LOG_FORMAT"] = logging_config["LogFormat"]
-    if logging_config.get("ApplicationLogLevel"):
-        lambda_sets["AWS_LAMBDA_LOG_LEVEL"] = logging_config["ApplicationLogLevel"]
-    env.update(lambda_sets)
-    env["CRP_RESPONSE_URL_HOSTS"] = "127.0.0.1"
+    local = runtime.aws_env(providers.aws.url, APP_REGION)
+    lambda_sets = {k: v for k, v in env.items() if k not in held and k not in local
+                   and k != "CRP_RESPONSE_URL_HOSTS"}
     r.say("the provider binary runs with this environment:")
     for k, v in sorted(held.items()):
         r.say(f"  {k}={v}  (the function's, as moto holds it)")
-    r.say("  " + " ".join(f"{k}={v}" for k, v in lambda_sets.items())
+    r.say("  " + " ".join(f"{k}={v}" for k, v in sorted(lambda_sets.items()))
           + "  (as Lambda sets them, from moto's configuration)")
-    r.say("  " + " ".join(f"{k}={v}" for k, v in sorted(local.items())) + "  (local run: moto as AWS)")
+    r.say("  " + " ".join(f"{k}={v}" for k, v in sorted(local.items()) if k != "PATH")
+          + "  (local run: moto as AWS)")
     r.say("  CRP_RESPONSE_URL_HOSTS=127.0.0.1  (ADDED for this run, not in the template: the "
           "ResponseURL is the loopback relay into moto's cfnresponse)")
-    return env
 
 
 def check_function(r: Report, template_props: dict[str, Any], config: dict[str, Any],
@@ -566,55 +523,47 @@ def client_app_stack(r: Report, aws: moto.LocalAws, binary: str, templates: dict
                      submitted: dict[str, Any], newest: str, domain_outputs: dict[str, str],
                      log: Any) -> None:
     client = aws.client("cloudformation", APP_REGION)
-    client.create_stack(StackName="ClientAppStack", TemplateBody=json.dumps(submitted),
-                        Capabilities=["CAPABILITY_IAM"])
-    waiting = stack(client, "ClientAppStack")["StackStatus"]
-    r.say(f"ClientAppStack: {waiting} (from moto: waiting for the custom resources)")
-    physical = {x["LogicalResourceId"]: x["PhysicalResourceId"]
-                for x in client.describe_stack_resources(StackName="ClientAppStack")["StackResources"]}
-    config = aws.client("lambda", APP_REGION).get_function_configuration(FunctionName=physical[provider])
-    check_function(r, submitted["Resources"][provider]["Properties"], config, published)
-    env = provider_environment(r, config, aws.url)
-
     g = "stack"
-    with runtime.LambdaRuntime(binary, env, log=log, timeout_s=float(config.get("Timeout", 120))) as fn:
-        cf = cfn.CloudFormation(aws, fn.invoke)
-        try:
-            r.say("moto cannot invoke the function (no Docker): each request its CloudFormation queued "
-                  "goes to the provider binary under the local Lambda Runtime API (scripts/demo/)")
-            exchanges = deliver(r, cf, len(customs))
-            status = wait_status(client, "ClientAppStack")
-            r.say(f"ClientAppStack: {status} (from moto)")
-            r.check(g, waiting == "CREATE_IN_PROGRESS", "moto waited for the custom resources (CREATE_IN_PROGRESS)")
-            answered = {x.request["LogicalResourceId"]: x.answer for x in exchanges
-                        if x.request["RequestType"] == "Create"}
-            r.check(g, sorted(answered) == sorted(customs)
-                    and all(a is not None and a.status == "SUCCESS" and a.forwarded == 200 for a in answered.values()),
-                    f"the provider answered SUCCESS to the Create of {', '.join(sorted(customs))}")
-            r.check(g, status == "CREATE_COMPLETE", f"ClientAppStack {status} (moto's DescribeStacks)")
-            domain = next((a for k, a in answered.items()
-                           if a and templates["ClientAppStack"]["Resources"][k]["Properties"].get("StackName")), None)
-            data = domain.data if domain else {}
-            r.check(g, data.get("Outputs.CertificateArn") == domain_outputs.get("CertificateArn")
-                    and data.get("Outputs.HostedZoneId") == domain_outputs.get("HostedZoneId"),
-                    "DomainOutputs read DomainStack's CertificateArn and HostedZoneId")
+    with cfn.Providers(binary, aws, log=log) as providers:
+        app = cfn.CloudFormation(aws, providers).moto_stack("ClientAppStack", APP_REGION)
+        app.create(submitted)
+        waiting = app.status
+        r.say(f"ClientAppStack: {waiting} (from moto: waiting for the custom resources)")
+        physical = {x["LogicalResourceId"]: x["PhysicalResourceId"]
+                    for x in client.describe_stack_resources(StackName="ClientAppStack")["StackResources"]}
+        config = aws.client("lambda", APP_REGION).get_function_configuration(FunctionName=physical[provider])
+        check_function(r, submitted["Resources"][provider]["Properties"], config, published)
+        provider_environment(r, providers, config)
+        r.say("moto cannot invoke the function (no Docker): the project's CloudFormation stand-in "
+              "(scripts/demo/cfn.py) builds each request from the template and moto's stack, and "
+              "the provider binary answers it under the local Lambda Runtime API")
+        calls = deliver(r, app)
+        status = wait_status(client, "ClientAppStack")
+        r.say(f"ClientAppStack: {status} (from moto)")
+        r.check(g, waiting == "CREATE_IN_PROGRESS", "moto waited for the custom resources (CREATE_IN_PROGRESS)")
+        answered = {c.logical: c for c in calls if c.request == "Create"}
+        r.check(g, sorted(answered) == sorted(customs)
+                and all(c.ok and c.forwarded == 200 for c in answered.values()),
+                f"the provider answered SUCCESS to the Create of {', '.join(sorted(customs))}")
+        r.check(g, status == "CREATE_COMPLETE", f"ClientAppStack {status} (moto's DescribeStacks)")
+        domain = next((c for k, c in answered.items()
+                       if templates["ClientAppStack"]["Resources"][k]["Properties"].get("StackName")), None)
+        data = ((domain.answer or {}).get("Data") or {}) if domain else {}
+        r.check(g, data.get("Outputs.CertificateArn") == domain_outputs.get("CertificateArn")
+                and data.get("Outputs.HostedZoneId") == domain_outputs.get("HostedZoneId"),
+                "DomainOutputs read DomainStack's CertificateArn and HostedZoneId")
 
-            got = outputs(client, "ClientAppStack").get("EdgeFunctionVersionArn", "")
-            r.say(f"EdgeFunctionVersionArn = {got}")
-            r.check("output", got == newest, f"EdgeFunctionVersionArn is the newest version ({newest})")
+        got = app.outputs().get("EdgeFunctionVersionArn", "")
+        r.say(f"EdgeFunctionVersionArn = {got}")
+        r.check("output", got == newest, f"EdgeFunctionVersionArn is the newest version ({newest})")
 
-            stack_id = stack(client, "ClientAppStack")["StackId"]
-            deleted = cf.delete(stack_id)
-            client.delete_stack(StackName=stack_id)
-            gone = stack(client, stack_id)["StackStatus"]
-            r.say(f"delete: the provider answered {len(deleted)} Delete request(s) (moto sends none); "
-                  f"ClientAppStack {gone} (from moto)")
-            r.check("delete", len(deleted) == len(customs)
-                    and all(x.answer is not None and x.answer.status == "SUCCESS" for x in deleted),
-                    f"{len(deleted)} Deletes answered SUCCESS")
-            r.check("delete", gone == "DELETE_COMPLETE", f"ClientAppStack {gone}")
-        finally:
-            cf.close()
+        deleted = app.delete()
+        gone = app.status
+        r.say(f"delete: the provider answered {len(deleted)} Delete request(s) (moto sends none); "
+              f"ClientAppStack {gone} (from moto)")
+        r.check("delete", len(deleted) == len(customs) and all(c.ok for c in deleted),
+                f"{len(deleted)} Deletes answered SUCCESS")
+        r.check("delete", gone == "DELETE_COMPLETE", f"ClientAppStack {gone}")
 
 
 def build_binary() -> str:

@@ -20,8 +20,11 @@ Usage:
   scripts/deadlock.py [--check] [--moto-url URL] [--provider-bin PATH]
 
 --check prints one line per assertion group and exits non-zero on the first
-failed assertion (used by tests/deadlock.rs). Without --moto-url a moto server
-is started on a free loopback port (and stopped at exit).
+failed assertion (used by tests/deadlock.rs). Without --moto-url moto is
+started in this process on a free loopback port (scripts/demo/moto.py, as
+`make demo` starts it) and stopped at exit. The stacks are played by the
+project's CloudFormation stand-in (scripts/demo/cfn.py), the one `make demo`
+uses. Lines fit 100 columns.
 """
 
 from __future__ import annotations
@@ -30,25 +33,25 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
+import textwrap
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts" / "deadlock"))
-sys.path.insert(1, str(ROOT / "scripts"))  # scripts/demo/: the Lambda Runtime API of `make demo`
+from botocore.exceptions import ClientError
 
-from standin import (  # noqa: E402
-    STRONG_REF_TAG,
-    Aws,
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))  # scripts/demo/: moto, the CloudFormation stand-in
+
+from demo import moto  # noqa: E402
+from demo.cfn import (  # noqa: E402
     CdkHandlers,
     CloudFormation,
     Providers,
     StandInError,
+    find_key,
     provider_functions,
+    ssm_value,
 )
 
 OLD_CDK = "2.255.0"  # has the in-use check (so do 2.256.0 and 2.257.0; 2.258.0 dropped it)
@@ -62,7 +65,10 @@ PACKAGE_BOOTSTRAP = LIBRARY / "assets" / "provider" / "bootstrap"
 SYNTH_OUT = TOOLS / "cdk.out"
 CONSUMER, PRODUCER = "ClientAppStack", "EdgeStack"
 FUNCTION = "AuthFunction"
+EXPORT_PREFIX = "/cdk/exports/"
+STRONG_REF_TAG = "aws-cdk:strong-ref:"
 TAG = STRONG_REF_TAG + CONSUMER
+WIDTH = 100  # the terminal the account is written for
 
 
 class CheckFailed(Exception):
@@ -75,9 +81,15 @@ class Out:
         self.heads = heads
         self.checks = 0
 
-    def say(self, text: str = "") -> None:
-        if not self.quiet:
-            print(text, flush=True)
+    def say(self, text: str = "", more: str | None = None) -> None:
+        """`text` wrapped at WIDTH; continuation lines indented by `more` (its own indent + 2 by default)."""
+        if self.quiet:
+            return
+        indent = text[: len(text) - len(text.lstrip())]
+        more = indent + "  " if more is None else more
+        for line in textwrap.wrap(text.strip(), WIDTH, initial_indent=indent, subsequent_indent=more,
+                                  break_on_hyphens=False) or [""]:
+            print(line, flush=True)
 
     def head(self, text: str) -> None:
         if not self.heads:
@@ -85,7 +97,10 @@ class Out:
         if self.quiet:
             print(f"== {text}", flush=True)
         else:
-            print(f"\n=== {text}", flush=True)
+            print(flush=True)
+            for line in textwrap.wrap(f"=== {text}", WIDTH, subsequent_indent="    ",
+                                      break_long_words=False, break_on_hyphens=False):
+                print(line, flush=True)
 
     def check(self, cond: bool, what: str) -> None:
         self.checks += 1
@@ -97,9 +112,9 @@ class Out:
         for c in stack.calls:
             mark = " " if c.ok else "!"
             first, *rest = c.detail.rstrip().split("\n")
-            self.say(f"  {mark} [{c.phase}] {c.logical} ({c.type}) {c.request}: {first}")
+            self.say(f"  {mark} [{c.phase}] {c.logical} ({c.type}) {c.request}: {first}", "        ")
             for line in rest:
-                self.say(f"        | {line}")
+                self.say(f"        | {line}", "        |   ")
 
 
 # ------------------------------------------------------------------ setup
@@ -200,29 +215,6 @@ def module_file(name: str) -> Path:
     raise StandInError(f"{name} is not installed (npm ci at the repository root)")
 
 
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def start_moto() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    moto = ROOT / ".venv" / "bin" / "moto_server"
-    proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=1)
-            return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise StandInError("moto did not start")
-
-
 def writer(stack):
     return stack.resource_of_type("Custom::CrossRegionExportWriter")
 
@@ -231,8 +223,42 @@ def short(name: str) -> str:
     return name if len(name) < 60 else name[:48] + "…" + name[-10:]
 
 
-def show_exports(out: Out, aws: Aws, title: str) -> dict:
-    ex = aws.exports("ap-northeast-1", CONSUMER)
+def exports(aws: moto.LocalAws, region: str, consumer: str) -> dict[str, dict]:
+    """`/cdk/exports/<consumer>/...` parameters in `region`: value and strong-ref tags."""
+    ssm = aws.client("ssm", region)
+    out: dict[str, dict] = {}
+    kwargs = {"Path": f"{EXPORT_PREFIX}{consumer}/", "Recursive": True}
+    for _ in range(100):
+        page = ssm.get_parameters_by_path(**kwargs)
+        for p in page.get("Parameters", []):
+            tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=p["Name"])
+            out[p["Name"]] = {
+                "value": p["Value"],
+                "tags": sorted(t["Key"] for t in tags.get("TagList", []) if t["Key"].startswith(STRONG_REF_TAG)),
+            }
+        token = page.get("NextToken")
+        if not token:
+            break
+        kwargs["NextToken"] = token
+    return out
+
+
+def forget(aws: moto.LocalAws, consumer: str, function_name: str, regions: list[str]) -> None:
+    """Removes what an earlier run left under the story's fixed names (a shared moto)."""
+    for region in regions:
+        names = list(exports(aws, region, consumer))
+        ssm = aws.client("ssm", region)
+        for i in range(0, len(names), 10):
+            ssm.delete_parameters(Names=names[i : i + 10])
+    try:
+        aws.client("lambda", "us-east-1").delete_function(FunctionName=function_name)
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+
+
+def show_exports(out: Out, aws: moto.LocalAws, title: str) -> dict:
+    ex = exports(aws, "ap-northeast-1", CONSUMER)
     out.say(f"  {title}: SSM ap-northeast-1 {'(none)' if not ex else ''}")
     for name, v in sorted(ex.items()):
         out.say(f"    {short(name)} = {v['value']}  tags={v['tags'] or '-'}")
@@ -242,9 +268,9 @@ def show_exports(out: Out, aws: Aws, title: str) -> dict:
 # ------------------------------------------------------------------ part 1
 
 
-def stuck_state(out: Out, aws: Aws, cfn: CloudFormation, steps: dict) -> tuple:
+def stuck_state(out: Out, aws: moto.LocalAws, cfn: CloudFormation, steps: dict) -> tuple:
     """First deploy of both stacks with strong references; returns (edge, app, v1 arn)."""
-    aws.forget(CONSUMER, FUNCTION, ["ap-northeast-1"])
+    forget(aws, CONSUMER, FUNCTION, ["ap-northeast-1"])
     edge = cfn.stack(PRODUCER, "us-east-1")
     app = cfn.stack(CONSUMER, "ap-northeast-1")
     out.say(f"  deploy {PRODUCER} (first deploy, edge code revision 1)")
@@ -262,12 +288,14 @@ def stuck_state(out: Out, aws: Aws, cfn: CloudFormation, steps: dict) -> tuple:
     return edge, app, v1
 
 
-def part1(out: Out, aws: Aws, steps: dict, version: str, providers=None) -> tuple:
-    cdk = CdkHandlers(version, TOOLS / f"cdk-{version}", aws.endpoint, PINS / "run-handler.js")
-    cfn = CloudFormation(aws, cdk, providers, assets=SYNTH_OUT)
-    out.head(f"aws-cdk-lib {version}: CDK's own writer and reader ({cdk.handler_path('Custom::CrossRegionExportWriter').relative_to(ROOT)})")
+def part1(out: Out, aws: moto.LocalAws, steps: dict, version: str, providers=None) -> tuple:
+    cdk = CdkHandlers(version, TOOLS / f"cdk-{version}", aws.url, PINS / "run-handler.js")
+    cfn = CloudFormation(aws, providers, cdk, assets=SYNTH_OUT)
+    writer_js = cdk.handler_path("Custom::CrossRegionExportWriter")
+    out.head(f"aws-cdk-lib {version}: CDK's own writer and reader "
+             f"({writer_js.parent.name}/{writer_js.name} of {TOOLS.relative_to(ROOT)}/cdk-{version})")
     edge, app, v1 = stuck_state(out, aws, cfn, steps)
-    before = aws.exports("ap-northeast-1", CONSUMER)
+    before = exports(aws, "ap-northeast-1", CONSUMER)
     out.say(f"  deploy {PRODUCER} with an edge code change (revision 2): a new version, so a new export name")
     st = edge.deploy(steps["Stuck2"][PRODUCER])
     out.calls(edge)
@@ -301,7 +329,7 @@ def part1(out: Out, aws: Aws, steps: dict, version: str, providers=None) -> tupl
         res = app.resource_of_type("Custom::CrossRegionExportReader")[1]
         old_ref = next(iter(res.props["ReaderProps"]["imports"]))
         try:
-            aws.ssm_value("ap-northeast-1", old_ref)
+            ssm_value(aws, "ap-northeast-1", old_ref)
             present = True
         except Exception:
             present = False
@@ -316,16 +344,6 @@ def part1(out: Out, aws: Aws, steps: dict, version: str, providers=None) -> tupl
 # ------------------------------------------------------------------ part 2
 
 
-def intrinsics(node, name: str) -> list:
-    """Every use of the intrinsic function `name` in a template fragment."""
-    if isinstance(node, dict):
-        found = [node[name]] if name in node else []
-        return found + [x for v in node.values() for x in intrinsics(v, name)]
-    if isinstance(node, list):
-        return [x for v in node for x in intrinsics(v, name)]
-    return []
-
-
 def the_custom_resource(template: dict) -> tuple[str, dict]:
     found = [(k, r) for k, r in template["Resources"].items() if r["Type"] == "Custom::CrossRegionParam"]
     if len(found) != 1:
@@ -333,8 +351,8 @@ def the_custom_resource(template: dict) -> tuple[str, dict]:
     return found[0]
 
 
-def part2(out: Out, aws: Aws, steps: dict, binary: str) -> None:
-    with Providers(binary, aws.endpoint, PACKAGE_BOOTSTRAP) as providers:
+def part2(out: Out, aws: moto.LocalAws, steps: dict, binary: str) -> None:
+    with Providers(binary, aws, PACKAGE_BOOTSTRAP) as providers:
         out.head(f"the migration (docs/migrating.md), aws-cdk-lib {OLD_CDK} handlers; the consumer switched to cdk-cross-region-param's EdgeFunctionVersion")
         out.say(f"  the stuck state again, as above: first deploy, then the edge change refused (aws-cdk-lib {OLD_CDK})")
         again = Out(quiet=True, heads=False)
@@ -345,7 +363,7 @@ def part2(out: Out, aws: Aws, steps: dict, binary: str) -> None:
         st = edge.continue_update_rollback([wname])
         out.calls(edge)
         out.check(st == "UPDATE_ROLLBACK_COMPLETE", f"{PRODUCER} UPDATE_ROLLBACK_COMPLETE (got {st})")
-        ex = aws.exports("ap-northeast-1", CONSUMER)
+        ex = exports(aws, "ap-northeast-1", CONSUMER)
         out.check(len(ex) == 1 and list(ex.values())[0]["value"] == v1, f"the export still holds {v1}; revert the edge change locally")
         lam = aws.client("lambda", "us-east-1")
         versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=FUNCTION)["Versions"] if v["Version"] != "$LATEST"]
@@ -359,7 +377,7 @@ def part2(out: Out, aws: Aws, steps: dict, binary: str) -> None:
         lid, resource = the_custom_resource(switch)
         q = resource["Properties"].get("Qualifier")
         out.check(q == in_use, f"the synthesized Qualifier ({q}) is the version in use ({in_use}) (cdk -c pinnedEdgeVersion=...)")
-        imports = intrinsics(switch, "Fn::ImportValue")
+        imports = find_key(switch, "Fn::ImportValue")
         out.check(not imports, f"the switched {CONSUMER} has no Fn::ImportValue at all" + (f" (found {imports})" if imports else ""))
         functions = {k: r["Properties"] for k, r in switch["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
         fn, props = next(iter(functions.items())) if len(functions) == 1 else ("-", {})
@@ -397,11 +415,11 @@ def part2(out: Out, aws: Aws, steps: dict, binary: str) -> None:
         out.check(len(ex) == 1 and all(not v["tags"] for v in ex.values()), "the reader's Delete removed the tag; the parameter itself stays")
 
         out.say(f"  Step 3: check no strong-ref tag is left, then deploy {PRODUCER} (its synthesized template has no ExportsWriter)")
-        out.check(all(not v["tags"] for v in aws.exports("ap-northeast-1", CONSUMER).values()), "no aws-cdk:strong-ref tag on /cdk/exports/ClientAppStack/*")
+        out.check(all(not v["tags"] for v in exports(aws, "ap-northeast-1", CONSUMER).values()), "no aws-cdk:strong-ref tag on /cdk/exports/ClientAppStack/*")
         st = edge.deploy(steps["Switch"][PRODUCER])
         out.calls(edge)
         out.check(st == "UPDATE_COMPLETE", f"{PRODUCER} UPDATE_COMPLETE (got {st})")
-        out.check(writer(edge) is None and not aws.exports("ap-northeast-1", CONSUMER), "the writer's Delete removed its parameters")
+        out.check(writer(edge) is None and not exports(aws, "ap-northeast-1", CONSUMER), "the writer's Delete removed its parameters")
 
         out.say("  Step 4: deploy as usual: producer first, then the consumer (qualifier removed, a new Refresh.withValue each step)")
         arns = []
@@ -423,6 +441,33 @@ def part2(out: Out, aws: Aws, steps: dict, binary: str) -> None:
         out.check(len(set(arns)) == 3 and v1 not in arns, f"three distinct edge version ARNs: {arns}")
         out.check(app.resources[fn] is provider_state, "the edge deploys left the provider function as step 2 created it")
 
+        out.say("  Step 5: a version that breaks the Lambda@Edge rules (256 MB): the consumer's deploy fails and rolls back")
+        lam.update_function_configuration(FunctionName=FUNCTION, MemorySize=256)
+        bad = lam.publish_version(FunctionName=FUNCTION)["FunctionArn"]
+        template = json.loads(json.dumps(steps["Edge4"][CONSUMER]))
+        lid, resource = the_custom_resource(template)
+        resource["Properties"]["Refresh"] = "bad-version"
+        before = app.resources[lid]
+        st = app.deploy(template)
+        out.calls(app)
+        out.check(st == "UPDATE_ROLLBACK_COMPLETE", f"{CONSUMER} UPDATE_ROLLBACK_COMPLETE, not stuck (got {st})")
+        mine = [c for c in app.calls if c.logical == lid]
+        first = mine[0] if mine else None
+        out.check(
+            first is not None and first.request == "Update" and not first.ok
+            and (first.answer or {}).get("PhysicalResourceId") == "crp-update-failed",
+            f"the provider refused {bad.rsplit(':', 1)[1]} and answered the id crp-update-failed",
+        )
+        out.check(
+            [(c.request, c.phase, c.ok) for c in mine[1:]] == [("Delete", "rollback", True)],
+            "the rollback sent crp-update-failed a Delete (answered at once), never an Update that reads again",
+        )
+        after = app.resources[lid]
+        out.check(
+            after.physical == before.physical and after.data == before.data,
+            f"{lid} keeps its id and Data: the distribution still runs {arns[-1]}",
+        )
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -431,32 +476,29 @@ def main() -> int:
     ap.add_argument("--provider-bin", default=str(ROOT / "target" / "debug" / "cross-region-param"))
     args = ap.parse_args()
     out = Out(args.check)
-    moto = None
+    aws = None
     try:
         if not Path(args.provider_bin).exists():
             raise StandInError(f"provider binary {args.provider_bin} not found: cargo build first")
         install(out)
         example_installed(out)
         steps = synth(out)
-        url = args.moto_url
-        if not url:
-            moto, url = start_moto()
-        aws = Aws(url)
+        aws = moto.attach(args.moto_url) if args.moto_url else moto.start()
         part1(out, aws, steps, OLD_CDK)
         part1(out, aws, steps, NEW_CDK)
         part2(out, aws, steps, args.provider_bin)
-        out.head(f"all {out.checks} checks passed")
+        # The same closing line with or without --check (tests/deadlock.rs reads it).
+        print(f"{'' if args.check else chr(10)}== all {out.checks} checks passed", flush=True)
         return 0
     except CheckFailed as e:
         print(f"CHECK FAILED: {e}", file=sys.stderr)
         return 1
-    except StandInError as e:
+    except (StandInError, moto.MotoChanged) as e:
         print(f"deadlock: {e}", file=sys.stderr)
         return 2
     finally:
-        if moto is not None:
-            moto.terminate()
-            moto.wait()
+        if aws is not None:
+            aws.stop()
 
 
 if __name__ == "__main__":

@@ -8,67 +8,77 @@ local Lambda Runtime API. Three rounds of new edge code, one bad round the
 provider refuses, a check that nothing is exported, then both stacks deleted.
 
 Every stack status printed comes from moto. Where moto's CloudFormation cannot
-do a step as AWS does, the demo does it and says so (docs/demo.md lists them).
+do a step as AWS does, the demo does it (scripts/demo/cfn.py, the project's
+CloudFormation stand-in) and says so in a short note; --verbose adds moto's
+details, and docs/demo.md lists them all. Lines fit 100 columns.
 Exits 1 on any mismatch, 2 when it could not run.
 
-Usage: python scripts/demo.py [--binary PATH] [--quiet]
+Usage: python scripts/demo.py [--binary PATH] [--quiet | --verbose]
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import re
 import subprocess
 import sys
+import textwrap
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from demo import cfn, moto, runtime  # noqa: E402
+from demo import cfn, moto  # noqa: E402
 
 EDGE_REGION = "us-east-1"
 APP_REGION = "ap-northeast-1"
 FUNCTION = "AuthFunction"
 LOGIN_PARAMETER = "/myapp/login-url"
+WIDTH = 100  # the terminal the story is written for
 
 
 class Story:
-    """Prints the account of the run and collects mismatches."""
+    """Prints the account of the run (at most WIDTH columns a line) and collects mismatches."""
 
-    def __init__(self, quiet: bool):
+    def __init__(self, quiet: bool, verbose: bool = False):
         self.quiet = quiet
+        self.verbose = verbose and not quiet
         self.start = time.monotonic()
-        self.step_start = self.start
         self.mismatches: list[str] = []
         self.n = 0
-        self.gaps_told: set[str] = set()
+        self.notes_told: set[str] = set()
+
+    def _print(self, text: str, indent: str = "    ", more: str = "      ") -> None:
+        for line in textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=more,
+                                  break_on_hyphens=False, break_long_words=True) or [""]:
+            print(line, flush=True)
 
     def step(self, title: str) -> None:
         self.n += 1
-        self.step_start = time.monotonic()
-        print(f"\n[{time.monotonic() - self.start:5.1f}s] {self.n}. {title}", flush=True)
+        self._print(f"[{time.monotonic() - self.start:5.1f}s] {self.n}. {title}", "\n", "          ")
 
     def say(self, text: str) -> None:
         if not self.quiet:
-            print(f"    {text}", flush=True)
+            self._print(text)
 
     def show(self, text: str) -> None:
         """Printed even with --quiet: the lines the story is about."""
-        print(f"    {text}", flush=True)
+        self._print(text)
 
-    def moto_gap(self, label: str, text: str) -> None:
-        """A step moto cannot do as AWS does: said in full once, then by its label."""
-        if label in self.gaps_told:
-            self.say(f"(moto, as before: {label})")
-        else:
-            self.gaps_told.add(label)
-            self.show(f"(moto: {label}) {text}")
+    def detail(self, text: str) -> None:
+        """moto's details: printed with --verbose only (docs/demo.md has them all)."""
+        if self.verbose:
+            self._print(text, "    . ", "      ")
+
+    def moto_note(self, label: str, text: str) -> None:
+        """A step moto cannot do as AWS does, which the demo does: a short note once, the why with --verbose."""
+        if label not in self.notes_told:
+            self.notes_told.add(label)
+            self.say(f"(played by the demo: {label})")
+            self.detail(text)
 
     def check(self, ok: bool, what: str) -> bool:
         if ok:
@@ -77,9 +87,6 @@ class Story:
             self.mismatches.append(what)
             self.show(f"MISMATCH: {what}")
         return ok
-
-    def done_in(self) -> None:
-        self.say(f"({time.monotonic() - self.step_start:.1f} s)")
 
 
 def load_template(path: Path) -> dict[str, Any]:
@@ -142,13 +149,9 @@ def app_template() -> dict[str, Any]:
 
 def edge_code(revision: int) -> bytes:
     """A zip with the edge function's code at `revision`."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.js", (
-            "'use strict';\n"
-            f"// code revision {revision}\n"
-            "exports.handler = async (event) => event.Records[0].cf.request;\n"))
-    return buf.getvalue()
+    return cfn.zip_source("'use strict';\n"
+                          f"// code revision {revision}\n"
+                          "exports.handler = async (event) => event.Records[0].cf.request;\n")
 
 
 def build_binary() -> str:
@@ -162,129 +165,104 @@ class Demo:
     def __init__(self, story: Story, aws: moto.LocalAws, cf: cfn.CloudFormation):
         self.s = story
         self.aws = aws
-        self.cf = cf
-        self.edge_cfn = aws.client("cloudformation", EDGE_REGION)
-        self.app_cfn = aws.client("cloudformation", APP_REGION)
+        self.provider = cf.moto_stack("CrossRegionParam", APP_REGION)
+        self.edge = cf.moto_stack("EdgeStack", EDGE_REGION)
+        self.app = cf.moto_stack("ClientAppStack", APP_REGION)
         self.lam = aws.client("lambda", EDGE_REGION)
         self.ssm = aws.client("ssm", EDGE_REGION)
-        self.edge_tpl = json.dumps(edge_template())
-        self.app_tpl = json.dumps(app_template())
-        self.app_id = ""
-        self.edge_id = ""
+        self.edge_tpl = edge_template()
+        self.app_tpl = app_template()
 
     # --- reading moto -------------------------------------------------------
-    def stack(self, client: Any, stack_id: str) -> dict[str, Any]:
-        return client.describe_stacks(StackName=stack_id)["Stacks"][0]
-
-    def outputs(self, client: Any, stack_id: str) -> dict[str, str]:
-        return {o["OutputKey"]: o.get("OutputValue", "")
-                for o in self.stack(client, stack_id).get("Outputs") or []}
-
     def newest_version_arn(self) -> str:
-        versions, marker = [], None
-        while True:
-            page = self.lam.list_versions_by_function(
-                FunctionName=FUNCTION, **({"Marker": marker} if marker else {}))
-            versions += [v for v in page["Versions"] if v["Version"] != "$LATEST"]
-            marker = page.get("NextMarker")
-            if not marker:
-                break
-        newest = max(versions, key=lambda v: int(v["Version"]))
-        return newest["FunctionArn"]
+        return cfn.newest_version_arn(self.aws, EDGE_REGION, FUNCTION)
 
-    def status_is(self, client: Any, stack_id: str, name: str, want: str) -> None:
-        status = self.stack(client, stack_id)["StackStatus"]
-        self.s.show(f"{name}: {status} (from moto)")
-        self.s.check(status == want, f"{name} is {want}")
+    def status_is(self, stack: cfn.MotoStack, want: str, note: str = "") -> None:
+        status = stack.status
+        self.s.show(f"{stack.name}: {status} (from moto{note})")
+        self.s.check(status == want, f"{stack.name} is {want}")
 
-    def deliver(self) -> list[cfn.Exchange]:
-        exchanges = self.cf.deliver_pending()
-        if any(x.request["RequestType"] == "Delete" for x in exchanges):
-            self.s.moto_gap("cleanup Deletes played", "a new PhysicalResourceId means a replacement; CloudFormation "
-                            "then deletes the old resource (cleanup phase). moto does not "
-                            "track the provider's ids, so the demo sends those Deletes")
-        for x in exchanges:
-            r, a = x.request, x.answer
-            where = f"{r['RequestType']} {r['LogicalResourceId']}"
-            if r["RequestType"] == "Delete":
-                where += (f" (cleanup of the replaced PhysicalResourceId "
-                          f"{r['PhysicalResourceId'][:24]}…)")
-            if r["RequestType"] == "Update":
-                where += (f" (PhysicalResourceId {r.get('PhysicalResourceId', '?')[:24]}…,"
-                          f" Refresh {r['OldResourceProperties'].get('Refresh')} -> "
-                          f"{r['ResourceProperties'].get('Refresh')})")
-            if a is None:
-                self.s.check(False, f"{where}: the provider answered")
-                continue
-            self.s.say(f"provider <- {where}")
-            self.s.say(f"provider -> {a.status}: {a.reason}")
-        return exchanges
+    def deliver(self) -> list[cfn.Call]:
+        """ClientAppStack's custom resource requests, as CloudFormation would send them."""
+        calls = self.app.play()
+        for c in calls:
+            r, a = c.event or {}, c.answer or {}
+            what = f"{c.request} {c.logical}"
+            if c.request == "Delete":
+                self.s.moto_note("the cleanup Deletes", "A new PhysicalResourceId means a "
+                                 "replacement: CloudFormation deletes the old resource once the "
+                                 "update is done (its cleanup phase). moto does not keep the "
+                                 "provider's ids.")
+                what += f" (the replaced {short_id(r.get('PhysicalResourceId', '?'))})"
+            if c.request == "Update":
+                what += (f" (Refresh {r['OldResourceProperties'].get('Refresh')} -> "
+                         f"{r['ResourceProperties'].get('Refresh')})")
+            self.s.say(f"provider <- {what}")
+            data = a.get("Data") or {}
+            headline = next((f"{k} = {data[k]}" for k in ("VersionArn", "Value") if k in data), "")
+            if a.get("Status") == "SUCCESS":
+                self.s.say("provider -> SUCCESS" + (f", {headline}" if headline else ""))
+            else:
+                self.s.say(f"provider -> {a.get('Status', 'no answer')} (its Reason is below)")
+            self.s.detail(f"PhysicalResourceId {r.get('PhysicalResourceId', '(none yet)')} -> "
+                          f"{a.get('PhysicalResourceId', '?')}; Data keys: {', '.join(sorted(data)) or 'none'}")
+            self.s.detail(f"the answer went on to moto's cfnresponse: HTTP {c.forwarded}" if c.forwarded
+                          else "the answer stopped at the loopback ResponseURL (moto has no Delete)")
+        return calls
 
     # --- the story ----------------------------------------------------------
     def provider_stack(self) -> None:
         self.s.step(f"Provider stack CrossRegionParam in {APP_REGION}")
-        self.s.say("moto needs a function behind the ServiceToken; the real binary runs "
-                   "under the demo's Lambda Runtime API (scripts/demo/provider-stack.yaml)")
-        body = json.dumps(load_template(ROOT / "scripts/demo/provider-stack.yaml"))
-        sid = self.app_cfn.create_stack(StackName="CrossRegionParam", TemplateBody=body,
-                                        Capabilities=["CAPABILITY_IAM"])["StackId"]
-        self.status_is(self.app_cfn, sid, "CrossRegionParam", "CREATE_COMPLETE")
-        self.s.done_in()
+        self.s.say("its function is what the ServiceToken names; the real binary answers for it")
+        self.s.detail("scripts/demo/provider-stack.yaml stands in for template.yaml (moto expands no "
+                      "SAM transform); its code is a placeholder moto never runs")
+        self.provider.create(load_template(ROOT / "scripts/demo/provider-stack.yaml"))
+        self.status_is(self.provider, "CREATE_COMPLETE")
 
     def edge_stack(self) -> str:
         self.s.step(f"EdgeStack in {EDGE_REGION}: edge function, version 1, SSM {LOGIN_PARAMETER}")
-        self.edge_id = self.edge_cfn.create_stack(
-            StackName="EdgeStack", TemplateBody=self.edge_tpl,
-            Capabilities=["CAPABILITY_IAM"])["StackId"]
-        self.status_is(self.edge_cfn, self.edge_id, "EdgeStack", "CREATE_COMPLETE")
+        self.edge.create(self.edge_tpl)
+        self.status_is(self.edge, "CREATE_COMPLETE")
         arn = self.newest_version_arn()
         self.s.say(f"newest published version: {arn}")
-        self.s.done_in()
         return arn
 
     def app_create(self, newest: str) -> str:
         self.s.step(f"ClientAppStack in {APP_REGION}: two Custom::CrossRegionParam (Create)")
-        self.s.say("left out (no moto CloudFormation model): the CloudFront distribution, "
-                   "its bucket policy and OAC, the Cognito user pool, domain and client")
-        self.app_id = self.app_cfn.create_stack(
-            StackName="ClientAppStack", TemplateBody=self.app_tpl,
-            Parameters=[{"ParameterKey": "DeployId", "ParameterValue": "round-0"}])["StackId"]
-        waiting = self.stack(self.app_cfn, self.app_id)["StackStatus"]
-        self.s.show(f"ClientAppStack: {waiting} (from moto: waiting for the custom resources)")
-        self.s.check(waiting == "CREATE_IN_PROGRESS", "the stack waits for the provider")
-        self.s.moto_gap("invoke played", "moto cannot invoke the provider (no Docker); the demo hands "
-                        "each request it queued to the provider binary, ResponseURL at moto's "
-                        "cfnresponse")
-        exchanges = self.deliver()
-        self.s.check(sorted(x.request["RequestType"] for x in exchanges) == ["Create", "Create"],
-                     "moto's CloudFormation asked for two Creates")
-        self.status_is(self.app_cfn, self.app_id, "ClientAppStack", "CREATE_COMPLETE")
+        self.s.say("left out (moto's CloudFormation has no model for them): the CloudFront "
+                   "distribution, its bucket policy and OAC, the Cognito user pool, domain and client")
+        self.app.create(self.app_tpl, {"DeployId": "round-0"})
+        self.status_is(self.app, "CREATE_IN_PROGRESS", ": waiting for the custom resources")
+        self.s.moto_note("the provider's invocation", "moto runs Lambda functions only in Docker. "
+                         "The stand-in builds each request CloudFormation would send from the "
+                         "template and the stack's state, hands it to the provider binary under a "
+                         "local Lambda Runtime API, and forwards the answer to moto's cfnresponse.")
+        calls = self.deliver()
+        self.s.check(sorted(c.request for c in calls) == ["Create", "Create"],
+                     "two Creates, one per custom resource")
+        self.status_is(self.app, "CREATE_COMPLETE")
         got = self.app_outputs(newest)
-        self.s.done_in()
         return got
 
     def app_outputs(self, newest: str) -> str:
-        out = self.outputs(self.app_cfn, self.app_id)
+        out = self.app.outputs()
         got = out.get("EdgeFunctionVersionArn", "")
         self.s.show(f"EdgeFunctionVersionArn = {got}")
-        self.s.check(got == newest, f"the app's VersionArn is the newest published ({newest})")
+        self.s.check(got == newest, "the app's VersionArn is the newest published version")
         login = self.ssm.get_parameter(Name=LOGIN_PARAMETER)["Parameter"]["Value"]
         self.s.say(f"LoginUrl = {out.get('LoginUrl')}")
-        self.s.check(out.get("LoginUrl") == login, f"the app's LoginUrl is {LOGIN_PARAMETER} in {EDGE_REGION}")
+        self.s.check(out.get("LoginUrl") == login,
+                     f"the app's LoginUrl is {LOGIN_PARAMETER} in {EDGE_REGION}")
         return got
 
     def new_edge_code(self, revision: int, breaking: bool = False) -> str:
         login = f"https://login.example.com/r{revision}"
-        self.edge_cfn.update_stack(
-            StackName=self.edge_id, TemplateBody=self.edge_tpl, Capabilities=["CAPABILITY_IAM"],
-            Parameters=[{"ParameterKey": "CodeRevision", "ParameterValue": str(revision)},
-                        {"ParameterKey": "LoginUrl", "ParameterValue": login}])
-        self.status_is(self.edge_cfn, self.edge_id, "EdgeStack", "UPDATE_COMPLETE")
+        self.edge.update(self.edge_tpl, {"CodeRevision": str(revision), "LoginUrl": login})
+        self.status_is(self.edge, "UPDATE_COMPLETE")
         self.s.say("nothing is exported, so EdgeStack updates while ClientAppStack uses its values")
-        self.s.moto_gap("new version published by the demo",
-                        "moto's CloudFormation neither updates the function's code nor "
-                        "publishes a new AWS::Lambda::Version on update: the demo does both "
-                        "with the Lambda API")
+        self.s.moto_note("new code and a new version", "moto's CloudFormation neither updates the "
+                         "function's code nor publishes a new AWS::Lambda::Version on update: the "
+                         "demo does both with the Lambda API.")
         self.lam.update_function_code(FunctionName=FUNCTION, ZipFile=edge_code(revision))
         if breaking:
             self.lam.update_function_configuration(
@@ -296,135 +274,127 @@ class Demo:
         self.s.say(f"published {version['FunctionArn']}")
         return version["FunctionArn"]
 
-    def app_update(self, deploy_id: str) -> list[cfn.Exchange]:
-        self.app_cfn.update_stack(
-            StackName=self.app_id, TemplateBody=self.app_tpl,
-            Parameters=[{"ParameterKey": "DeployId", "ParameterValue": deploy_id}])
-        self.s.moto_gap("update does not wait", "moto completes update_stack at once, without waiting for the "
-                        "custom resources; the demo reads the outputs after the provider answered")
-        exchanges = self.deliver()
-        updates = [x for x in exchanges if x.request["RequestType"] == "Update"]
-        self.s.check(len(updates) == 2, "moto's CloudFormation asked for two Updates")
+    def app_update(self, deploy_id: str) -> list[cfn.Call]:
+        self.app.update(self.app_tpl, {"DeployId": deploy_id})
+        self.s.moto_note("waiting for the provider", "moto completes update_stack at once, "
+                         "without waiting for the custom resources; the demo reads the outputs "
+                         "after the provider answered.")
+        calls = self.deliver()
+        updates = [c for c in calls if c.request == "Update"]
+        self.s.check(len(updates) == 2, "two Updates, one per custom resource")
         return updates
 
     def round(self, n: int, previous: str) -> str:
         self.s.step(f"Round {n}: new edge code, new version, ClientAppStack Refresh=round-{n}")
         newest = self.new_edge_code(n + 1)
         self.app_update(f"round-{n}")
-        self.status_is(self.app_cfn, self.app_id, "ClientAppStack", "UPDATE_COMPLETE")
+        self.status_is(self.app, "UPDATE_COMPLETE")
         got = self.app_outputs(newest)
         self.s.check(got != previous, "the VersionArn changed this round")
-        self.s.done_in()
         return got
 
     def bad_round(self, previous: str) -> str:
         self.s.step("Bad round: a version that breaks the Lambda@Edge rules")
         bad = self.new_edge_code(99, breaking=True)
-        exchanges = self.app_update("bad-round")
-        edge = [x for x in exchanges if x.request["LogicalResourceId"] == "EdgeAuth"]
+        calls = self.app_update("bad-round")
+        edge = [c for c in calls if c.logical == "EdgeAuth"]
         answer = edge[0].answer if edge else None
-        if self.s.check(answer is not None and answer.status == "FAILED",
+        if self.s.check(answer is not None and answer.get("Status") == "FAILED",
                         "the provider answered FAILED for EdgeAuth"):
+            reason = (answer or {}).get("Reason", "")
             self.s.show("the provider's Reason, as CloudFormation would show it:")
-            for line in re.split(r"(?:;|:) (?=\(\d+\) )", answer.reason):
-                self.s.show(f"  | {line}")
+            for line in re.split(r"(?:;|:) (?=\(\d+\) )", reason):
+                self.s._print(line, "      | ", "      |   ")
             for rule in ("environment variable", "memory", "timeout"):
-                self.s.check(rule in answer.reason, f"the Reason names the {rule} rule")
+                self.s.check(rule in reason, f"the Reason names the {rule} rule")
+        failed_id = (answer or {}).get("PhysicalResourceId", "")
+        self.s.show(f"the FAILED answer's id is {failed_id}, not EdgeAuth's current one")
+        self.s.check(failed_id == "crp-update-failed" and failed_id != edge[0].event.get("PhysicalResourceId"),
+                     "a failed Update answers a new id (a replacement that failed)")
         self.s.show("On AWS, CloudFormation would now roll ClientAppStack back "
-                    "(UPDATE_ROLLBACK_COMPLETE), keeping the previous EdgeAuth and its Data.")
-        self.s.moto_gap("no rollback", "moto's cfnresponse ignores FAILED and moto never rolls back: it "
-                        f"reports {self.stack(self.app_cfn, self.app_id)['StackStatus']}; "
-                        "what matters is shown by the output below, which moto still holds")
-        got = self.outputs(self.app_cfn, self.app_id).get("EdgeFunctionVersionArn", "")
+                    "(UPDATE_ROLLBACK_COMPLETE), keeping the previous EdgeAuth and its Data, and "
+                    "send crp-update-failed a Delete, which the provider answers without a call. "
+                    "It never asks EdgeAuth to read again (the newest version is the refused one).")
+        self.s.moto_note("no rollback", "moto's cfnresponse ignores FAILED and moto never rolls "
+                         f"back: it reports {self.app.status}. What matters is the output below, "
+                         "which moto still holds.")
+        got = self.app.outputs().get("EdgeFunctionVersionArn", "")
         self.s.show(f"EdgeFunctionVersionArn = {got}")
         self.s.check(got == previous, "the app still uses the previous version")
-        self.s.check(got != bad, f"the app does not use the refused {bad}")
-        self.s.done_in()
+        self.s.check(got != bad, f"the app does not use the refused version {bad.rsplit(':', 1)[-1]}")
         return bad
 
     def no_exports(self) -> None:
         self.s.step("Nothing crosses regions through an export")
         exports = [e["Name"] for region in (EDGE_REGION, APP_REGION)
                    for e in self.aws.client("cloudformation", region).list_exports()["Exports"]]
-        self.s.show(f"exports in both regions: {exports}")
+        self.s.show(f"exports in both regions: {', '.join(exports) or 'none'}")
         self.s.check(exports == ["CrossRegionParam-ServiceToken"],
                      "the only export is the provider's ServiceToken")
-        for client, sid, name in ((self.edge_cfn, self.edge_id, "EdgeStack"),
-                                  (self.app_cfn, self.app_id, "ClientAppStack")):
-            body = client.get_template(StackName=sid)["TemplateBody"]
+        for stack in (self.edge, self.app):
+            body = stack.client.get_template(StackName=stack.stack_id)["TemplateBody"]
             template = body if isinstance(body, dict) else json.loads(body)
-            imports = find_imports(template)
+            imports = sorted(set(cfn.find_key(template, "Fn::ImportValue")))
             exported = [k for k, o in (template.get("Outputs") or {}).items() if "Export" in o]
-            self.s.say(f"{name}: Fn::ImportValue {imports or 'none'}; outputs with Export: "
-                       f"{exported or 'none'}")
+            self.s.say(f"{stack.name}: imports {', '.join(imports) or 'nothing'}; "
+                       f"exports {', '.join(exported) or 'nothing'}")
             self.s.check(not exported and all(i == "CrossRegionParam-ServiceToken" for i in imports),
-                         f"{name} imports only the ServiceToken and exports nothing")
-        self.s.show("moto does not enforce CloudFormation's 'export in use' rule, so the demo "
-                    "cannot show CDK's crossRegionReferences deadlock; see docs/migrating.md "
-                    "(and `make deadlock`)")
-        self.s.done_in()
+                         f"{stack.name} imports only the ServiceToken and exports nothing")
+        self.s.show("moto does not enforce CloudFormation's 'export in use' rule, so CDK's "
+                    "crossRegionReferences deadlock is shown by `make deadlock` "
+                    "(docs/migrating.md)")
 
     def delete(self) -> None:
         self.s.step("Delete ClientAppStack, then EdgeStack")
-        self.s.moto_gap("Deletes played", "moto deletes custom resources without asking the provider: the demo "
-                        "sends the Delete requests CloudFormation would")
-        for x in self.cf.delete(self.app_id):
-            a = x.answer
-            self.s.say(f"provider <- Delete {x.request['LogicalResourceId']}")
-            self.s.check(a is not None and a.status == "SUCCESS",
-                         f"Delete {x.request['LogicalResourceId']} answered SUCCESS")
-        self.app_cfn.delete_stack(StackName=self.app_id)
-        self.status_is(self.app_cfn, self.app_id, "ClientAppStack", "DELETE_COMPLETE")
-        self.edge_cfn.delete_stack(StackName=self.edge_id)
-        self.status_is(self.edge_cfn, self.edge_id, "EdgeStack", "DELETE_COMPLETE")
-        self.s.done_in()
+        self.s.moto_note("the Delete requests", "moto deletes custom resources without asking "
+                         "the provider: the stand-in sends the Delete requests CloudFormation "
+                         "would, before moto deletes the stack.")
+        for c in self.app.delete():
+            self.s.say(f"provider <- Delete {c.logical}")
+            self.s.check(c.ok, f"Delete {c.logical} answered SUCCESS")
+        self.status_is(self.app, "DELETE_COMPLETE")
+        self.edge.delete()
+        self.status_is(self.edge, "DELETE_COMPLETE")
 
 
-def find_imports(node: Any) -> list[Any]:
-    if isinstance(node, dict):
-        found = [node["Fn::ImportValue"]] if "Fn::ImportValue" in node else []
-        return found + [i for v in node.values() for i in find_imports(v)]
-    if isinstance(node, list):
-        return [i for v in node for i in find_imports(v)]
-    return []
+def short_id(physical_id: str) -> str:
+    """A physical id cut for the screen: the provider's ids are long hashes."""
+    return physical_id if len(physical_id) <= 28 else physical_id[:27] + "…"
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", help="provider binary to run (default: build target/debug/cross-region-param)")
-    parser.add_argument("--quiet", action="store_true", help="print only steps, statuses and results")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quiet", action="store_true", help="print only steps, statuses and results")
+    group.add_argument("--verbose", action="store_true",
+                       help="also print moto's details: its patches and why each step is played")
     args = parser.parse_args(argv)
-    story = Story(args.quiet)
+    story = Story(args.quiet, args.verbose)
 
     print("cross-region-param demo: the story on a local AWS (moto), no AWS account")
-    story.step("Start moto on loopback and the provider binary under a Lambda Runtime API")
+    story.step("Start moto on loopback; this build's provider binary will answer")
     binary = args.binary or build_binary()
     log_path = ROOT / "target/demo-provider.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    story.say(f"provider binary: {binary}; its log: {log_path.relative_to(ROOT)}")
-    for gap in moto.GAPS:
-        story.say(f"moto patch: {gap}")
+    story.say(f"provider binary: {binary}")
+    story.say(f"its log: {log_path.relative_to(ROOT)}")
 
     arns: list[tuple[str, str]] = []
     with open(log_path, "wb") as log, moto.start() as aws:
-        env = runtime.aws_env(aws.url, APP_REGION)
-        env.update({"CRP_RESPONSE_URL_HOSTS": "127.0.0.1", "CRP_ALLOWED_REGIONS": EDGE_REGION})
-        with runtime.LambdaRuntime(binary, env, log=log) as fn:
-            cf = cfn.CloudFormation(aws, fn.invoke)
-            story.say(f"moto at {aws.url}; Runtime API at 127.0.0.1:{fn.port}")
-            story.done_in()
-            try:
-                demo = Demo(story, aws, cf)
-                demo.provider_stack()
-                first = demo.edge_stack()
-                arns.append(("initial", demo.app_create(first)))
-                for n in (1, 2, 3):
-                    arns.append((f"round {n}", demo.round(n, arns[-1][1])))
-                bad = demo.bad_round(arns[-1][1])
-                demo.no_exports()
-                demo.delete()
-            finally:
-                cf.close()
+        story.detail(f"moto {moto.MOTO_VERSION} at {aws.url}, in this process, patched:")
+        for patch in moto.PATCHES:
+            story.detail(f"moto patch: {patch.name}. {patch.why}")
+        with cfn.Providers(binary, aws, log=log) as providers:
+            demo = Demo(story, aws, cfn.CloudFormation(aws, providers))
+            demo.provider_stack()
+            first = demo.edge_stack()
+            arns.append(("initial", demo.app_create(first)))
+            for n in (1, 2, 3):
+                arns.append((f"round {n}", demo.round(n, arns[-1][1])))
+            bad = demo.bad_round(arns[-1][1])
+            demo.no_exports()
+            demo.delete()
 
     versions = [a for _, a in arns]
     story.check(len(set(versions)) == 4, "four distinct version ARNs")
@@ -435,15 +405,15 @@ def main(argv: list[str]) -> int:
     if story.mismatches:
         print(f"\ndemo: {len(story.mismatches)} mismatch(es):")
         for m in story.mismatches:
-            print(f"  - {m}")
+            story.show(f"- {m}")
         return 1
-    print("\ndemo: OK (every status above is moto's; docs/demo.md lists what the demo plays itself)")
+    print("\ndemo: OK (every status above is moto's; docs/demo.md lists what the demo plays)")
     return 0
 
 
 if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv[1:]))
-    except (subprocess.CalledProcessError, RuntimeError, OSError) as e:
+    except (subprocess.CalledProcessError, RuntimeError, OSError, cfn.StandInError) as e:
         print(f"demo: could not run: {e}", file=sys.stderr)
         sys.exit(2)

@@ -4,8 +4,8 @@
 //! The SDK configuration is loaded, and clients are built, the first time a
 //! region (or a region and role) is asked for, and then reused by every later
 //! invocation of the warm Lambda, so connection pools, TLS sessions and
-//! assumed-role credentials survive between requests. Tests build this from an `SdkConfig` that points at a local moto
-//! server.
+//! assumed-role credentials survive between requests. Every SDK configuration
+//! starts from [`config_loader`]; tests point it at a local moto server.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -19,7 +19,7 @@ use aws_config::environment::{
 use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
@@ -246,11 +246,22 @@ pub struct RoleToAssume {
 /// validation costs no SDK work at all.
 #[derive(Debug)]
 pub struct AwsClients {
+    origin: Origin,
     base: OnceCell<SdkConfig>,
     /// The HTTP client `base` uses, when it is the provider's own.
     http: Option<SdkHttpClient>,
     regional: Mutex<HashMap<String, Arc<RegionClients>>>,
     assumed: Mutex<HashMap<RoleKey, Arc<RegionClients>>>,
+}
+
+/// Where the shared SDK configuration comes from, once it is first needed.
+#[derive(Debug, Clone)]
+enum Origin {
+    /// The environment: credentials, region, and `AWS_ENDPOINT_URL` for local runs.
+    Environment,
+    /// A local endpoint with dummy credentials in us-east-1 (tests only).
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    Endpoint(String),
 }
 
 /// What makes one assumed-role session distinct.
@@ -267,20 +278,32 @@ struct RoleKey {
 }
 
 impl AwsClients {
-    /// Clients whose SDK configuration is loaded from the environment
+    /// Clients whose SDK configuration is read from the environment
     /// (credentials, and `AWS_ENDPOINT_URL` for local runs) with the
-    /// provider's retry and timeout policy, on first use.
-    pub async fn load() -> Self {
-        Self {
-            base: OnceCell::new(),
-            http: Some(SdkHttpClient::default()),
-            regional: Mutex::new(HashMap::new()),
-            assumed: Mutex::new(HashMap::new()),
-        }
+    /// provider's retry and timeout policy, when the first client is built.
+    pub fn from_env() -> Self {
+        Self::with_origin(
+            Origin::Environment,
+            OnceCell::new(),
+            Some(SdkHttpClient::default()),
+        )
     }
 
-    /// Wraps an already loaded configuration (tests, the dry-run CLI). A
-    /// configuration without an HTTP client gets the provider's own.
+    /// Clients for a local AWS stand-in at `url` (moto in the tests), with
+    /// dummy credentials and us-east-1 as the home region; otherwise exactly
+    /// as [`Self::from_env`].
+    #[cfg(feature = "testing")]
+    pub fn with_endpoint(url: &str) -> Self {
+        Self::with_origin(
+            Origin::Endpoint(url.to_owned()),
+            OnceCell::new(),
+            Some(SdkHttpClient::default()),
+        )
+    }
+
+    /// Wraps an already loaded configuration (the dry-run CLI, which finds
+    /// credentials as the AWS CLI does). A configuration without an HTTP
+    /// client gets the provider's own.
     pub fn from_config(base: SdkConfig) -> Self {
         let (base, http) = if base.http_client().is_some() {
             (base, None)
@@ -292,8 +315,17 @@ impl AwsClients {
                 .build();
             (base, Some(http))
         };
+        Self::with_origin(Origin::Environment, OnceCell::new_with(Some(base)), http)
+    }
+
+    fn with_origin(
+        origin: Origin,
+        base: OnceCell<SdkConfig>,
+        http: Option<SdkHttpClient>,
+    ) -> Self {
         Self {
-            base: OnceCell::new_with(Some(base)),
+            origin,
+            base,
             http,
             regional: Mutex::new(HashMap::new()),
             assumed: Mutex::new(HashMap::new()),
@@ -303,26 +335,7 @@ impl AwsClients {
     /// The shared configuration every client derives from, loaded on first use.
     pub async fn sdk_config(&self) -> &SdkConfig {
         self.base
-            .get_or_init(|| async {
-                let http = self.http.clone().unwrap_or_default();
-                let mut loader = aws_config::defaults(BehaviorVersion::latest())
-                    .http_client(SharedHttpClient::new(http))
-                    .retry_config(retry_config())
-                    .timeout_config(timeout_config());
-                // Lambda hands its function the region and the role's
-                // credentials in the environment, where the default chains
-                // would find them first anyway; naming those providers skips
-                // building the rest of each chain (web identity with its own
-                // STS client, ECS, IMDS, SSO), most of the load's CPU.
-                if env_is_set(&["AWS_ACCESS_KEY_ID"]) && env_is_set(&["AWS_SECRET_ACCESS_KEY"]) {
-                    loader =
-                        loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
-                }
-                if env_is_set(&["AWS_REGION", "AWS_DEFAULT_REGION"]) {
-                    loader = loader.region(EnvironmentVariableRegionProvider::new());
-                }
-                loader.load().await
-            })
+            .get_or_init(|| load(&self.origin, self.http.clone().unwrap_or_default()))
             .await
     }
 
@@ -419,6 +432,43 @@ impl AwsClients {
     fn assumed_cache(&self) -> std::sync::MutexGuard<'_, HashMap<RoleKey, Arc<RegionClients>>> {
         self.assumed.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Loads the shared SDK configuration from `origin`.
+async fn load(origin: &Origin, http: SdkHttpClient) -> SdkConfig {
+    let mut loader = config_loader(SharedHttpClient::new(http));
+    match origin {
+        Origin::Endpoint(url) => {
+            loader = loader
+                .endpoint_url(url)
+                .region(Region::new("us-east-1"))
+                .credentials_provider(Credentials::new("test", "test", None, None, "test"));
+        }
+        Origin::Environment => {
+            // Lambda hands its function the region and the role's
+            // credentials in the environment, where the default chains
+            // would find them first anyway; naming those providers skips
+            // building the rest of each chain (web identity with its own
+            // STS client, ECS, IMDS, SSO), most of the load's CPU.
+            if env_is_set(&["AWS_ACCESS_KEY_ID"]) && env_is_set(&["AWS_SECRET_ACCESS_KEY"]) {
+                loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+            }
+            if env_is_set(&["AWS_REGION", "AWS_DEFAULT_REGION"]) {
+                loader = loader.region(EnvironmentVariableRegionProvider::new());
+            }
+        }
+    }
+    loader.load().await
+}
+
+/// Where every SDK configuration of the crate starts, the provider's and
+/// `crp`'s alike: the SDK's defaults with `http` as the HTTP client and the
+/// provider's retry and timeout policy.
+pub fn config_loader(http: SharedHttpClient) -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .retry_config(retry_config())
+        .timeout_config(timeout_config())
 }
 
 /// How long before expiry assumed credentials are replaced; long enough that
@@ -626,7 +676,7 @@ fn env_is_set(names: &[&str]) -> bool {
 
 /// Standard retries with backoff: throttling and transient faults are retried
 /// by the SDK, and the deadline guard bounds the total.
-pub fn retry_config() -> RetryConfig {
+fn retry_config() -> RetryConfig {
     RetryConfig::standard()
         .with_max_attempts(4)
         .with_initial_backoff(Duration::from_millis(200))
@@ -637,7 +687,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Bounds each attempt, so a silent endpoint costs seconds, not the whole
 /// Lambda timeout.
-pub fn timeout_config() -> TimeoutConfig {
+fn timeout_config() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(Duration::from_secs(10))

@@ -101,6 +101,7 @@ static AUDIENCE: OnceLock<Audience> = OnceLock::new();
 /// Declares, once, who reads this process's Reasons. `crp` calls it at start;
 /// the Lambda never does (its Reasons are for the provider). A second call
 /// changes nothing and returns the audience it could not set.
+#[cfg(feature = "cli")]
 pub fn address_reasons_to(audience: Audience) -> Result<(), Audience> {
     AUDIENCE.set(audience)
 }

@@ -10,6 +10,8 @@ use std::net::IpAddr;
 use thiserror::Error;
 use wildmatch::WildMatch;
 
+use crate::input::{PARTITIONS, Partition};
+
 /// Environment variable: comma-separated SSM name prefixes that may be read.
 pub const ENV_ALLOWED_PARAMETER_PATHS: &str = "CRP_ALLOWED_PARAMETER_PATHS";
 /// Environment variable: comma-separated source regions.
@@ -23,18 +25,6 @@ pub const ENV_RESPONSE_URL_HOSTS: &str = "CRP_RESPONSE_URL_HOSTS";
 /// `cloudformation-custom-resource-response-<region without dashes>`.
 const RESPONSE_BUCKET_PREFIX: &str = "cloudformation-custom-resource-response-";
 
-/// Each partition's DNS suffix, where its S3 endpoints live.
-const PARTITION_SUFFIXES: &[(&str, &str)] = &[
-    ("aws", "amazonaws.com"),
-    ("aws-us-gov", "amazonaws.com"),
-    ("aws-cn", "amazonaws.com.cn"),
-    ("aws-iso", "c2s.ic.gov"),
-    ("aws-iso-b", "sc2s.sgov.gov"),
-    ("aws-iso-e", "cloud.adc-e.uk"),
-    ("aws-iso-f", "csp.hci.ic.gov"),
-    ("aws-eusc", "amazonaws.eu"),
-];
-
 /// A configuration value that cannot be used.
 #[derive(Debug, Error)]
 #[error("{variable}: {problem} (value {value:?})")]
@@ -42,6 +32,36 @@ pub struct ConfigError {
     variable: &'static str,
     value: String,
     problem: String,
+}
+
+/// One read the provider's allow-lists refuse: what was asked for and what
+/// the allow-list holds, as values. Its `Display` is one clause of the Reason.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Refusal {
+    /// `Region` is not in `CRP_ALLOWED_REGIONS`.
+    #[error("region {region} is not in CRP_ALLOWED_REGIONS ({allowed})")]
+    Region {
+        /// The region asked for.
+        region: String,
+        /// The allowed regions, as configured.
+        allowed: String,
+    },
+    /// `RoleArn` matches no pattern of `CRP_ALLOWED_ROLE_ARNS`.
+    #[error("RoleArn {arn} does not match CRP_ALLOWED_ROLE_ARNS ({allowed})")]
+    Role {
+        /// The role asked for.
+        arn: String,
+        /// The allowed role patterns, as configured.
+        allowed: String,
+    },
+    /// An SSM parameter or path outside `CRP_ALLOWED_PARAMETER_PATHS`.
+    #[error("SSM parameter {name} is outside CRP_ALLOWED_PARAMETER_PATHS ({allowed})")]
+    Parameter {
+        /// The parameter (its ARN when given as one) or path asked for.
+        name: String,
+        /// The allowed paths, as configured.
+        allowed: String,
+    },
 }
 
 /// The provider's allow-lists.
@@ -239,18 +259,11 @@ pub(crate) fn is_cloudformation_response_host(host: &str) -> bool {
     if !is_compact_region(bucket_region) {
         return false;
     }
-    let suffix_of = |region: &str| {
-        let partition = crate::input::partition_of(region);
-        PARTITION_SUFFIXES
-            .iter()
-            .find(|(p, _)| *p == partition)
-            .map(|(_, suffix)| *suffix)
-    };
     let regional = |rest: &str| {
         rest.split_once('.').is_some_and(|(region, suffix)| {
             is_dashed_region(region)
                 && region.replace('-', "") == bucket_region
-                && suffix_of(region) == Some(suffix)
+                && Partition::of(region).dns_suffix == suffix
         })
     };
     if let Some(rest) = endpoint.strip_prefix("s3-") {
@@ -261,9 +274,9 @@ pub(crate) fn is_cloudformation_response_host(host: &str) -> bool {
     };
     // `s3.<suffix>`: the partition's global endpoint; the bucket's region
     // must still belong to the partition the suffix names.
-    let global = PARTITION_SUFFIXES.iter().any(|(partition, suffix)| {
-        rest == *suffix && compact_partition_matches(partition, bucket_region)
-    });
+    let global = PARTITIONS
+        .iter()
+        .any(|p| rest == p.dns_suffix && compact_partition_matches(p, bucket_region));
     global || regional(rest)
 }
 
@@ -289,25 +302,16 @@ fn is_dashed_region(s: &str) -> bool {
             .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
-/// Whether a region written without dashes belongs to `partition`: its
-/// regions' prefix, dashes dropped, starts it (and `aws` has none of the
-/// others' prefixes).
-fn compact_partition_matches(partition: &str, compact: &str) -> bool {
-    const PREFIXES: &[(&str, &str)] = &[
-        ("aws-cn", "cn"),
-        ("aws-us-gov", "usgov"),
-        ("aws-iso-b", "usisob"),
-        ("aws-iso-f", "usisof"),
-        ("aws-iso-e", "euisoe"),
-        ("aws-iso", "usiso"),
-        ("aws-eusc", "eusc"),
-    ];
-    let owner = PREFIXES
+/// Whether a region written without dashes belongs to `partition`: the
+/// first partition whose regions' prefix, dashes dropped, starts it (`aws`,
+/// with no prefix, owns the rest).
+fn compact_partition_matches(partition: &Partition, compact: &str) -> bool {
+    let owner = PARTITIONS
         .iter()
-        .find(|(_, prefix)| compact.starts_with(prefix))
-        .map_or("aws", |(p, _)| p);
+        .find(|p| compact.starts_with(&p.region_prefix.replace('-', "")))
+        .map_or("aws", |p| p.name);
     // GovCloud shares the commercial suffix.
-    owner == partition || (partition == "aws" && owner == "aws-us-gov")
+    owner == partition.name || (partition.name == "aws" && owner == "aws-us-gov")
 }
 
 /// A `CRP_ALLOWED_ROLE_ARNS` entry: `*` matches any run of characters

@@ -196,38 +196,66 @@ pub fn is_region_code(s: &str) -> bool {
 /// Longer than any region code AWS uses (`ap-southeast-5`, `us-gov-west-1`).
 const REGION_MAX: usize = 32;
 
-/// Every partition but `aws`: its regions' prefix, its name, and its DNS
-/// suffix (what `AWS::URLSuffix` gives). The one table of partitions: the
-/// provider's ARNs and `crp plan`'s pseudo parameters both read it.
-const PARTITIONS: &[(&str, &str, &str)] = &[
-    ("cn-", "aws-cn", "amazonaws.com.cn"),
-    ("us-gov-", "aws-us-gov", "amazonaws.com"),
-    ("us-isob-", "aws-iso-b", "sc2s.sgov.gov"),
-    ("us-isof-", "aws-iso-f", "csp.hci.ic.gov"),
-    ("eu-isoe-", "aws-iso-e", "cloud.adc-e.uk"),
-    ("us-iso-", "aws-iso", "c2s.ic.gov"),
-    ("eusc-", "aws-eusc", "amazonaws.eu"),
+/// One AWS partition: its name, the prefix of its regions' codes, and its
+/// DNS suffix (what `AWS::URLSuffix` gives, and where its S3 endpoints live).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Partition {
+    pub name: &'static str,
+    pub region_prefix: &'static str,
+    pub dns_suffix: &'static str,
+}
+
+/// The one table of partitions: the provider's ARNs, its ResponseURL host
+/// check and `crp plan`'s pseudo parameters all read it. Checked against the
+/// SDKs' endpoint data (`partitions.json`: each partition's `regionRegex` and
+/// `dnsSuffix`). A longer prefix comes before one it extends (`us-isob-`
+/// before `us-iso-`); `aws`, which owns every other region, comes last.
+pub(crate) const PARTITIONS: &[Partition] = &[
+    Partition::new("aws-cn", "cn-", "amazonaws.com.cn"),
+    Partition::new("aws-us-gov", "us-gov-", "amazonaws.com"),
+    Partition::new("aws-iso-b", "us-isob-", "sc2s.sgov.gov"),
+    Partition::new("aws-iso-f", "us-isof-", "csp.hci.ic.gov"),
+    Partition::new("aws-iso-e", "eu-isoe-", "cloud.adc-e.uk"),
+    Partition::new("aws-iso", "us-iso-", "c2s.ic.gov"),
+    Partition::new("aws-eusc", "eusc-", "amazonaws.eu"),
+    Partition::new("aws", "", "amazonaws.com"),
 ];
 
-/// The partition and DNS suffix of `region`.
-fn partition_entry(region: &str) -> (&'static str, &'static str) {
-    PARTITIONS
-        .iter()
-        .find(|(prefix, _, _)| region.starts_with(prefix))
-        .map_or(("aws", "amazonaws.com"), |(_, partition, suffix)| {
-            (partition, suffix)
-        })
+impl Partition {
+    const fn new(
+        name: &'static str,
+        region_prefix: &'static str,
+        dns_suffix: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            region_prefix,
+            dns_suffix,
+        }
+    }
+
+    /// The partition `region` belongs to: the first whose prefix starts it.
+    pub(crate) fn of(region: &str) -> &'static Partition {
+        PARTITIONS
+            .iter()
+            .find(|p| region.starts_with(p.region_prefix))
+            .unwrap_or(&COMMERCIAL)
+    }
 }
+
+/// `aws`, also the table's last entry (its empty prefix matches any region).
+const COMMERCIAL: Partition = Partition::new("aws", "", "amazonaws.com");
 
 /// The AWS partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`, ...).
 pub fn partition_of(region: &str) -> &'static str {
-    partition_entry(region).0
+    Partition::of(region).name
 }
 
 /// The DNS suffix of the partition `region` belongs to (`amazonaws.com`,
 /// `amazonaws.com.cn`, ...), as `AWS::URLSuffix` gives it.
+#[cfg(any(feature = "cli", test))]
 pub fn url_suffix_of(region: &str) -> &'static str {
-    partition_entry(region).1
+    Partition::of(region).dns_suffix
 }
 
 #[cfg(test)]
@@ -279,5 +307,28 @@ mod tests {
         assert_eq!(url_suffix_of("us-east-1"), "amazonaws.com");
         assert_eq!(url_suffix_of("cn-north-1"), "amazonaws.com.cn");
         assert_eq!(url_suffix_of("us-iso-east-1"), "c2s.ic.gov");
+    }
+
+    #[test]
+    fn every_partition_has_the_sdks_suffix_for_one_of_its_regions() {
+        // One region per partition, with the partition and DNS suffix the
+        // SDKs' endpoint data gives it.
+        let known = [
+            ("us-east-1", "aws", "amazonaws.com"),
+            ("cn-northwest-1", "aws-cn", "amazonaws.com.cn"),
+            ("us-gov-east-1", "aws-us-gov", "amazonaws.com"),
+            ("us-iso-west-1", "aws-iso", "c2s.ic.gov"),
+            ("us-isob-east-1", "aws-iso-b", "sc2s.sgov.gov"),
+            ("eu-isoe-west-1", "aws-iso-e", "cloud.adc-e.uk"),
+            ("us-isof-south-1", "aws-iso-f", "csp.hci.ic.gov"),
+            ("eusc-de-east-1", "aws-eusc", "amazonaws.eu"),
+        ];
+        for (region, partition, suffix) in known {
+            assert_eq!(
+                (partition_of(region), url_suffix_of(region)),
+                (partition, suffix)
+            );
+        }
+        assert_eq!(known.len(), PARTITIONS.len());
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! The crate is layered, and every arrow points down:
 //!
-//! - [`protocol`]: CloudFormation's side — parsing requests, the deadline, the
+//! - `protocol`: CloudFormation's side — parsing requests, the deadline, the
 //!   response body and its size limit, the PUT and its retries. It always answers.
 //! - `resolve`: allow-lists, clients, running every source and merging Data;
 //!   knows nothing of CloudFormation.
@@ -23,15 +23,19 @@
 //!   PUT) goes through.
 //! - [`telemetry`]: structured logging setup.
 //!
-//! Everything but `protocol` and `telemetry` is private; the items below are
-//! the public surface, and [`testing`] is the seam integration tests use.
+//! Every other module is private. The crate's surface is the `pub use` list below
+//! (what embedding the provider takes), [`error`] (why things fail, typed, so
+//! callers match on kinds rather than on wording) and [`telemetry`]. Two more
+//! modules exist behind cargo features and never in the Lambda's build:
+//! `cli` (feature `cli`: what the `crp` binary shares with the provider)
+//! and `testing` (feature `testing`: the seams integration tests use).
 //!
 //! # Using it
 //!
 //! The Lambda (`src/main.rs`) wires exactly this: the provider's allow-lists,
 //! AWS clients built once, and a [`Provider`] that answers every request
-//! once. [`Provider::answer`] decides an answer without sending it (what
-//! `crp` shows); [`Provider::handle_raw`] also PUTs it to the ResponseURL. A
+//! once, served by [`serve`]. [`Provider::answer`] decides an answer without sending it (what
+//! `crp` shows); [`Provider::handle`] also PUTs it to the ResponseURL. A
 //! Delete is answered without a single AWS call:
 //!
 //! ```
@@ -46,7 +50,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = Arc::new(Config::default());
-//! let clients = Arc::new(AwsClients::load().await);
+//! let clients = Arc::new(AwsClients::from_env());
 //! let resolver = Arc::new(Resolver::new(clients, Arc::clone(&config)));
 //! let sender = ResponseSender::new(RetryPolicy::default())?;
 //! let provider = Provider::new(resolver, sender, config);
@@ -75,31 +79,30 @@
 
 mod aws;
 mod aws_error;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod config;
+pub mod error;
 mod input;
 mod net;
 mod physical_id;
 mod progress;
 mod properties;
-pub mod protocol;
+mod protocol;
 mod reason;
 mod resolve;
 mod sources;
 pub mod telemetry;
+#[cfg(feature = "testing")]
 pub mod testing;
 
-pub use aws::{
-    AssumeRoleError, AwsClients, RegionClients, RoleToAssume, retry_config, timeout_config,
-};
-pub use aws_error::{Audience, AwsCallError, FailureKind, Terminal, address_reasons_to};
-pub use config::{Config, ConfigError};
-pub use input::{PropertyProblem, partition_of, url_suffix_of};
-pub use net::{CA_BUNDLE_VAR, CaBundle, SdkHttpClient, TlsError, client_config};
-pub use physical_id::CREATE_FAILED;
-pub use progress::{Progress, Step};
-pub use properties::{PropertiesError, ResourceProperties};
+pub use aws::{AwsClients, RoleToAssume};
+pub use config::Config;
+pub use physical_id::{CREATE_FAILED, UPDATE_FAILED};
+pub use progress::Progress;
+pub use properties::ResourceProperties;
 pub use protocol::{
-    Answer, Deadline, Handled, Provider, ProviderError, Request, RequestType, ResponseSender,
-    RetryPolicy, SendError, Status,
+    Answer, Deadline, Handled, Provider, Request, RequestType, ResponseSender, RetryPolicy, Status,
+    serve,
 };
-pub use resolve::{Requester, Resolve, ResolveError, Resolved, Resolver};
+pub use resolve::{Requester, Resolve, Resolved, Resolver};

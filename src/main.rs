@@ -1,12 +1,12 @@
 //! The Lambda entry point: wire configuration, AWS clients and the protocol
 //! layer together, then serve invocations (from their raw bytes; see
-//! `protocol::invocation`).
+//! `cross_region_param::serve`).
 
 use std::sync::Arc;
 
-use cross_region_param::AwsClients;
-use cross_region_param::protocol::{ResponseSender, RetryPolicy, invocation};
-use cross_region_param::{Config, Provider, Resolver, telemetry};
+use cross_region_param::{
+    AwsClients, Config, Provider, Resolver, ResponseSender, RetryPolicy, serve, telemetry,
+};
 use lambda_runtime::Error;
 
 // One thread: a custom resource handles one event at a time, and its AWS
@@ -19,7 +19,7 @@ async fn main() -> Result<(), Error> {
         tracing::error!(%problem, "invalid configuration: every request is answered FAILED until it is fixed");
     }
     let config = Arc::new(config);
-    let clients = Arc::new(AwsClients::load().await);
+    let clients = Arc::new(AwsClients::from_env());
     let resolver = Arc::new(Resolver::new(clients, Arc::clone(&config)));
     let provider = Arc::new(Provider::new(
         resolver,
@@ -27,5 +27,5 @@ async fn main() -> Result<(), Error> {
         config,
     ));
 
-    invocation::serve(provider).await
+    serve(provider).await
 }

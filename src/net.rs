@@ -202,6 +202,7 @@ impl SdkHttpClient {
     }
 
     /// A client over this TLS configuration (`crp`'s, from [`client_config`]).
+    #[cfg(feature = "cli")]
     pub fn shared_with(tls: Arc<rustls::ClientConfig>) -> SharedHttpClient {
         SharedHttpClient::new(Self {
             tls: Some(tls),

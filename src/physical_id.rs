@@ -19,6 +19,16 @@ pub const PREFIX: &str = "crp";
 /// next is recognisable and the stack never shows a half-made resource.
 pub const CREATE_FAILED: &str = "crp-create-failed";
 
+/// The id answered for a failed Update. It differs from every id a resource
+/// can hold, so CloudFormation sees a replacement that failed: its rollback
+/// keeps the previous resource and its Data as they are and sends this id a
+/// Delete (which succeeds without a call). Answering with the given id would
+/// instead make the rollback send an Update with the previous properties,
+/// which reads again and fails again whenever the newest value is the one
+/// that failed (a refused Lambda@Edge version), ending in
+/// `UPDATE_ROLLBACK_FAILED`.
+pub const UPDATE_FAILED: &str = "crp-update-failed";
+
 impl ResourceProperties {
     /// The physical id of this resource once it resolved to `identity`.
     pub fn physical_id(&self, identity: &[String]) -> String {

@@ -80,7 +80,7 @@ impl fmt::Display for PropertiesError {
 }
 
 /// A resource's validated properties: the shared ones, and one typed
-/// [`Source`] per source the resource uses.
+/// source per source the resource uses.
 #[derive(Debug, Clone)]
 pub struct ResourceProperties {
     /// Where the values live.

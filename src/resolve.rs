@@ -13,12 +13,12 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use crate::aws::{AssumeRoleError, AwsClients, RegionClients, Service};
-use crate::config::Config;
+use crate::config::{Config, Refusal};
 use crate::properties::ResourceProperties;
 use crate::reason::{LIST_BUDGET, listed, numbered};
 use crate::sources::{Contribution, Source, SourceError};
 
-pub use crate::progress::Progress;
+use crate::progress::Progress;
 
 /// Everything a resource resolved to.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -38,15 +38,15 @@ pub enum ResolveError {
     /// refusal, each a value of its own (listed, within a budget, only when
     /// written as the Reason).
     #[error("not allowed by the provider's configuration: {}", listed(.0, "; ", LIST_BUDGET))]
-    NotAllowed(Vec<String>),
+    NotAllowed(Vec<Refusal>),
     /// The provider's own configuration is invalid.
     #[error(
         "the provider is misconfigured: {0}; fix the provider stack's parameters and redeploy it"
     )]
     Misconfigured(String),
-    /// A source failed.
+    /// A source failed (boxed: each source's error carries its own context).
     #[error(transparent)]
-    Source(SourceError),
+    Source(Box<SourceError>),
     /// The `RoleArn` could not be assumed.
     #[error(transparent)]
     AssumeRole(Box<AssumeRoleError>),
@@ -123,11 +123,10 @@ impl Resolver {
         }
         let mut refused = Vec::new();
         if !config.region_allowed(&props.region) {
-            refused.push(format!(
-                "region {} is not in CRP_ALLOWED_REGIONS ({})",
-                props.region,
-                config.regions_display()
-            ));
+            refused.push(Refusal::Region {
+                region: props.region.clone(),
+                allowed: config.regions_display(),
+            });
         }
         for source in &props.sources {
             refused.extend(source.refusals(config));
@@ -135,11 +134,10 @@ impl Resolver {
         if let Some(role) = &props.role
             && !config.role_allowed(&role.arn)
         {
-            refused.push(format!(
-                "RoleArn {} does not match CRP_ALLOWED_ROLE_ARNS ({})",
-                role.arn,
-                config.role_arns_display()
-            ));
+            refused.push(Refusal::Role {
+                arn: role.arn.clone(),
+                allowed: config.role_arns_display(),
+            });
         }
         if refused.is_empty() {
             Ok(())
@@ -195,7 +193,7 @@ pub(crate) async fn read_sources(
     for (label, result) in futures::future::join_all(reads).await {
         match result {
             Ok(part) => parts.push((label, part)),
-            Err(e) => errors.push(ResolveError::Source(e)),
+            Err(e) => errors.push(ResolveError::Source(Box::new(e))),
         }
     }
     match errors.len() {

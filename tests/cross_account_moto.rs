@@ -8,6 +8,7 @@ mod support;
 use support::{moto_config as sdk_config, moto_resolver, unique};
 
 use aws_config::SdkConfig;
+use cross_region_param::error::{SourceError, SsmError, StackError};
 use cross_region_param::{Config, Resolved, Resolver};
 use serde_json::{Value, json};
 
@@ -48,7 +49,7 @@ async fn resolver() -> Resolver {
     moto_resolver(config).await
 }
 
-async fn resolve(resolver: &Resolver, props: Value) -> Result<Resolved, String> {
+async fn resolve(resolver: &Resolver, props: Value) -> Result<Resolved, support::Unresolved> {
     support::resolve(resolver, props, "Shared").await
 }
 
@@ -105,13 +106,19 @@ async fn a_missing_parameter_through_a_role_names_the_roles_account() {
         json!({"Region": "us-east-1", "ParameterName": name, "RoleArn": ROLE}),
     )
     .await
-    .unwrap_err();
-    assert!(
-        err.starts_with(&format!(
-            "SSM parameter {name} not found in us-east-1 (account 222222222222)"
-        )),
-        "{err}"
-    );
+    .unwrap_err()
+    .resolve_error();
+    let Some(SourceError::Ssm(SsmError::NotFound {
+        names,
+        region,
+        account,
+    })) = support::source_error(&err)
+    else {
+        panic!("{err}");
+    };
+    assert_eq!(names, &[name]);
+    assert_eq!(region, "us-east-1");
+    assert_eq!(account.as_deref(), Some("222222222222"));
 }
 
 #[tokio::test]
@@ -143,11 +150,17 @@ async fn stack_outputs_resolve_in_the_roles_account() {
         json!({"Region": "us-east-1", "StackName": stack}),
     )
     .await
-    .unwrap_err();
-    assert!(
-        home.starts_with(&format!(
-            "stack {stack} not found in us-east-1 (account 123456789012)"
-        )),
-        "{home}"
-    );
+    .unwrap_err()
+    .resolve_error();
+    let Some(SourceError::Stack(StackError::NotFound {
+        stack: missing,
+        region,
+        account,
+    })) = support::source_error(&home)
+    else {
+        panic!("{home}");
+    };
+    assert_eq!(missing, &stack);
+    assert_eq!(region, "us-east-1");
+    assert_eq!(account.as_deref(), Some("123456789012"));
 }

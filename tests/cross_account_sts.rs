@@ -7,6 +7,7 @@ mod support;
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use cross_region_param::error::{FailureKind, Refusal, ResolveError};
 use cross_region_param::{
     AwsClients, Config, Progress, Requester, Resolve, Resolver, ResourceProperties, RoleToAssume,
 };
@@ -155,14 +156,15 @@ async fn a_role_outside_the_allow_list_fails_before_any_sts_call() {
     let err = resolver
         .resolve(&role_props(ROLE), &requester(), &Progress::default())
         .await
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
 
+    let ResolveError::NotAllowed(refusals) = &err else {
+        panic!("{err}");
+    };
     assert!(
-        err.starts_with("not allowed by the provider's configuration"),
-        "{err}"
+        matches!(&refusals[..], [Refusal::Role { arn, .. }] if arn == ROLE),
+        "{refusals:?}"
     );
-    assert!(err.contains(ROLE), "{err}");
     assert_eq!(sts.total(), 0, "no request may reach AWS");
 }
 
@@ -172,18 +174,23 @@ async fn a_role_sts_refuses_fails_with_access_denied_on_assume_role() {
     let clients = Arc::new(AwsClients::from_config(sts.sdk_config().await));
     let resolver = Resolver::new(clients, config_allowing("arn:aws:iam::222222222222:role/*"));
 
-    let err = resolver
+    let failure = resolver
         .resolve(&role_props(ROLE), &requester(), &Progress::default())
         .await
-        .unwrap_err()
-        .to_string();
-
-    assert!(
-        err.starts_with(&format!(
-            "access denied: sts:AssumeRole on {ROLE} in us-east-1"
-        )),
-        "{err}"
+        .unwrap_err();
+    let ResolveError::AssumeRole(refused) = &failure else {
+        panic!("{failure}");
+    };
+    assert_eq!(refused.role_arn, ROLE);
+    assert_eq!(refused.source.kind, FailureKind::AccessDenied);
+    assert_eq!(
+        (refused.source.action, refused.source.target.as_str()),
+        ("sts:AssumeRole", ROLE)
     );
+    assert_eq!(refused.source.region, "us-east-1");
+    // The remedy is advice in words: it names the trust policy and the
+    // role that needs the permission.
+    let err = failure.to_string();
     assert!(err.contains("trust policy of"), "{err}");
     assert!(
         err.contains(&format!(

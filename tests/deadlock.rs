@@ -3,9 +3,11 @@
 //! and the migration of docs/migrating.md, played on moto with this crate's
 //! provider binary until three edge versions reach the distribution.
 //!
-//! Runs `scripts/deadlock.py --check` (Python from `.venv`, Node and npm for
-//! CDK; the pinned aws-cdk-lib versions are installed into `.tools/deadlock`
-//! on first use) against the moto server of `make test`.
+//! Runs `scripts/deadlock.py` (Python from `.venv`, Node and npm for CDK; the
+//! pinned aws-cdk-lib versions are installed into `.tools/deadlock` on first
+//! use) against the moto server of `make test`, and reads its screen as
+//! `make deadlock` shows it: no line over 100 columns, and the first deploy's
+//! calls labelled `[create]`, never `[update]`.
 
 mod support;
 
@@ -16,7 +18,6 @@ fn cdks_writer_locks_the_edge_change_and_the_documented_migration_frees_it() {
     let root = env!("CARGO_MANIFEST_DIR");
     let output = Command::new(format!("{root}/.venv/bin/python"))
         .arg(format!("{root}/scripts/deadlock.py"))
-        .arg("--check")
         .arg("--moto-url")
         .arg(support::moto_url())
         .arg("--provider-bin")
@@ -28,7 +29,7 @@ fn cdks_writer_locks_the_edge_change_and_the_documented_migration_frees_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "scripts/deadlock.py --check failed ({}):\n{stdout}\n{stderr}",
+        "scripts/deadlock.py failed ({}):\n{stdout}\n{stderr}",
         output.status
     );
     for group in [
@@ -43,5 +44,29 @@ fn cdks_writer_locks_the_edge_change_and_the_documented_migration_frees_it() {
             .lines()
             .any(|l| l.starts_with("== all ") && l.ends_with(" checks passed")),
         "no final line in:\n{stdout}"
+    );
+
+    let too_wide: Vec<&str> = stdout.lines().filter(|l| l.chars().count() > 100).collect();
+    assert!(too_wide.is_empty(), "lines over 100 columns: {too_wide:#?}");
+
+    // Each "deploy ... (first deploy...)" up to its "ok: ... CREATE_COMPLETE".
+    let mut first_deploys = 0;
+    let mut in_first_deploy = false;
+    for line in stdout.lines() {
+        if line.contains("(first deploy") {
+            in_first_deploy = true;
+            first_deploys += 1;
+        } else if in_first_deploy && line.contains("ok: ") && line.contains("CREATE_COMPLETE") {
+            in_first_deploy = false;
+        } else if in_first_deploy {
+            assert!(
+                !line.contains("[update]"),
+                "a first deploy's call is labelled [update]: {line}\n{stdout}"
+            );
+        }
+    }
+    assert!(
+        first_deploys >= 2 && stdout.contains("[create]"),
+        "no first deploy with [create] calls in:\n{stdout}"
     );
 }

@@ -1,10 +1,15 @@
 //! `make demo` as a test: scripts/demo.py runs the story (EdgeStack and
 //! ClientAppStack on its own moto, three rounds, the bad round, deletes) with
 //! this build's provider binary, and must end well: exit 0, four distinct
-//! version ARNs in order, the bad version refused with every violation.
+//! version ARNs in order, the bad version refused with every violation. Its
+//! screen is a story on a 100-column terminal: no longer line, and moto's
+//! details (its patches) only with `--verbose`, each named in docs/demo.md.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The terminal width the demo is written for.
+const COLUMNS: usize = 100;
 
 /// The Python of the project's virtualenv (`scripts/setup.sh`, run by `make test`).
 fn python() -> String {
@@ -16,11 +21,13 @@ fn python() -> String {
     venv.to_owned()
 }
 
-#[test]
-fn the_demo_tells_the_story_on_moto_with_the_real_binary() {
+/// Runs scripts/demo.py with `args` (bounded); its stdout, once it exited 0.
+fn run_demo(args: &[&str]) -> String {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/demo.py");
     let mut child = Command::new(python())
-        .args([script, "--quiet", "--binary"])
+        .arg(script)
+        .args(args)
+        .arg("--binary")
         .arg(env!("CARGO_BIN_EXE_cross-region-param"))
         .env_remove("AWS_PROFILE")
         .stdout(Stdio::piped())
@@ -40,11 +47,35 @@ fn the_demo_tells_the_story_on_moto_with_the_real_binary() {
         std::thread::sleep(Duration::from_millis(200));
     };
     let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         status.success(),
         "demo exited with {status}\n{stdout}\n{stderr}"
+    );
+    stdout
+}
+
+/// Lines of `stdout` wider than the terminal.
+fn too_wide(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter(|l| l.chars().count() > COLUMNS)
+        .collect()
+}
+
+#[test]
+fn the_demo_tells_the_story_on_moto_with_the_real_binary() {
+    // The default screen, as `make demo` shows it.
+    let stdout = run_demo(&[]);
+    assert!(
+        too_wide(&stdout).is_empty(),
+        "lines over {COLUMNS} columns: {:#?}",
+        too_wide(&stdout)
+    );
+    assert!(
+        !stdout.contains("moto patch"),
+        "moto's patches are for --verbose only:\n{stdout}"
     );
 
     // The summary: "    initial   <arn>", "    round N   <arn>", "    refused   <arn>".
@@ -94,6 +125,32 @@ fn the_demo_tells_the_story_on_moto_with_the_real_binary() {
         assert!(
             stdout.contains(stack_status),
             "no {stack_status} from moto:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("demo: OK"), "{stdout}");
+}
+
+#[test]
+fn the_demo_names_its_moto_patches_with_verbose_and_docs_name_each() {
+    let stdout = run_demo(&["--verbose"]);
+    assert!(
+        too_wide(&stdout).is_empty(),
+        "lines over {COLUMNS} columns: {:#?}",
+        too_wide(&stdout)
+    );
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/demo.md"))
+        .expect("docs/demo.md");
+    // ". moto patch: NAME. why..." (the why may wrap onto the next lines)
+    let names: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split_once("moto patch: "))
+        .map(|(_, rest)| rest.split_once(". ").map_or(rest, |(name, _)| name))
+        .collect();
+    assert!(!names.is_empty(), "no moto patch named:\n{stdout}");
+    for name in names {
+        assert!(
+            docs.contains(name),
+            "docs/demo.md does not name the moto patch {name:?}"
         );
     }
     assert!(stdout.contains("demo: OK"), "{stdout}");

@@ -9,10 +9,9 @@ mod support;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use cross_region_param::CREATE_FAILED;
-use cross_region_param::Deadline;
-use cross_region_param::ResourceProperties;
-use cross_region_param::protocol::{Request, RequestType, Status, request};
+use cross_region_param::{
+    CREATE_FAILED, Deadline, Request, RequestType, ResourceProperties, Status,
+};
 use serde_json::Value;
 use support::{moto_provider, test_config};
 
@@ -31,7 +30,8 @@ fn samples() -> Vec<(PathBuf, Value)> {
 }
 
 fn parsed(path: &std::path::Path, event: &Value) -> Request {
-    request::parse(event).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let raw = serde_json::to_vec(event).unwrap();
+    Request::from_bytes(&raw).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]

@@ -10,10 +10,9 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cross_region_param::AwsClients;
-use cross_region_param::protocol::{ResponseSender, RetryPolicy};
+use cross_region_param::error::{ProviderError, SendError};
 use cross_region_param::{
-    Deadline, Handled, Provider, ProviderError, Request, Resolver, SendError, Status,
+    AwsClients, Deadline, Handled, Provider, Request, Resolver, ResponseSender, RetryPolicy, Status,
 };
 use faults::{FakeSsm, Scripted, SsmMode, Step};
 use serde_json::{Value, json};
@@ -53,7 +52,7 @@ async fn create_against(script: Vec<Step>) -> (Scripted, Result<Handled, Provide
     let provider = provider_for(&ssm.url(), test_config(&[])).await;
     let receiver = Scripted::start(script).await;
     let result = provider
-        .handle(create_event(&receiver.url(), props("/myapp/a")), deadline())
+        .handle_json(create_event(&receiver.url(), props("/myapp/a")), deadline())
         .await;
     (receiver, result)
 }
@@ -135,7 +134,7 @@ async fn response_endpoint_slower_than_the_attempt_timeout_gets_the_same_answer_
     let provider = provider_with_attempt_timeout(&ssm.url(), Duration::from_millis(300)).await;
     let receiver = Scripted::start(vec![Step::Slow(Duration::from_secs(3), 200)]).await;
     let handled = provider
-        .handle(create_event(&receiver.url(), props("/myapp/a")), deadline())
+        .handle_json(create_event(&receiver.url(), props("/myapp/a")), deadline())
         .await
         .unwrap();
     assert_eq!(handled.attempts, 2);
@@ -151,7 +150,7 @@ async fn response_endpoint_refusing_connections_gives_up_and_errors() {
     let port = closed_port().await;
     let url = format!("http://127.0.0.1:{port}/cloudformation-response/x?X-Amz-Signature=s");
     let err = provider
-        .handle(create_event(&url, props("/myapp/a")), deadline())
+        .handle_json(create_event(&url, props("/myapp/a")), deadline())
         .await
         .unwrap_err();
     assert!(
@@ -185,7 +184,7 @@ async fn answer_with_ssm(mode: SsmMode) -> (Value, usize) {
     let provider = provider_for(&ssm.url(), test_config(&[])).await;
     let receiver = Scripted::start(vec![]).await;
     provider
-        .handle(create_event(&receiver.url(), props("/myapp/a")), deadline())
+        .handle_json(create_event(&receiver.url(), props("/myapp/a")), deadline())
         .await
         .unwrap();
     let puts = receiver.requests();
@@ -246,7 +245,7 @@ async fn hung_aws_under(total: Duration) {
     let receiver = Scripted::start(vec![]).await;
     let deadline = Deadline::after(total);
     provider
-        .handle(create_event(&receiver.url(), props("/myapp/a")), deadline)
+        .handle_json(create_event(&receiver.url(), props("/myapp/a")), deadline)
         .await
         .unwrap();
     assert!(
@@ -313,8 +312,11 @@ async fn the_same_request_twice_gets_the_same_answer_each_time_once() {
     let provider = provider_for(&ssm.url(), test_config(&[])).await;
     let receiver = Scripted::start(vec![]).await;
     let event = create_event(&receiver.url(), props("/myapp/a"));
-    let first = provider.handle(event.clone(), deadline()).await.unwrap();
-    let second = provider.handle(event, deadline()).await.unwrap();
+    let first = provider
+        .handle_json(event.clone(), deadline())
+        .await
+        .unwrap();
+    let second = provider.handle_json(event, deadline()).await.unwrap();
     assert_eq!(first.answer, second.answer);
     let puts = receiver.requests();
     assert_eq!(puts.len(), 2, "one PUT per delivery of the request");
@@ -337,7 +339,7 @@ async fn fifty_concurrent_requests_against_a_throttling_ssm_are_all_answered_in_
         .map(|event| {
             let provider = Arc::clone(&provider);
             tokio::spawn(async move {
-                let result = provider.handle(event, deadline).await;
+                let result = provider.handle_json(event, deadline).await;
                 (result, Instant::now())
             })
         })

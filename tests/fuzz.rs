@@ -330,11 +330,11 @@ mod yaml_scan;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use cross_region_param::protocol::Echo;
-use cross_region_param::protocol::response::{MAX_BODY_BYTES, body};
+use cross_region_param::error::ResolveError;
+use cross_region_param::testing::{Echo, MAX_BODY_BYTES, body};
 use cross_region_param::{
-    Config as ProviderConfig, Deadline, Progress, Provider, Requester, Resolve, ResolveError,
-    Resolved, ResponseSender, RetryPolicy, Status,
+    Config as ProviderConfig, Deadline, Progress, Provider, Requester, Resolve, Resolved,
+    ResponseSender, RetryPolicy, Status,
 };
 
 static SELECTORS: AtomicU64 = AtomicU64::new(0);

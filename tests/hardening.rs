@@ -14,10 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_ssm::types::ParameterType;
-use cross_region_param::protocol::ResponseSender;
+use cross_region_param::error::{ProviderError, ResolveError, SendError};
 use cross_region_param::{
-    Deadline, Progress, Provider, ProviderError, Requester, Resolve, ResolveError, Resolved,
-    ResourceProperties, SendError, Status,
+    Deadline, Progress, Provider, Requester, Resolve, Resolved, ResourceProperties, ResponseSender,
+    Status,
 };
 use faults::{FakeSsm, Scripted, SsmMode, Step, capture_logs};
 use serde_json::{Value, json};
@@ -75,7 +75,7 @@ async fn a_redirect_from_the_response_url_is_a_failed_delivery_and_never_followe
         let allowed = Scripted::start(vec![Step::Redirect(status, target)]).await;
         let (logs, _guard) = capture_logs();
         let event = delete_event(&allowed.url(), "crp-us-east-1-abc", json!({}));
-        let result = provider.handle(event, deadline()).await;
+        let result = provider.handle_json(event, deadline()).await;
         let err = result.expect_err("a redirect is not a delivery");
         assert!(
             matches!(
@@ -223,7 +223,7 @@ async fn events_serde_json_refuses_get_one_failed_answer_naming_the_field() {
             serde_json::from_slice::<Value>(&raw).is_err(),
             "{what}: serde_json takes it"
         );
-        let handled = provider.handle_raw(&raw, deadline()).await.unwrap();
+        let handled = provider.handle(&raw, deadline()).await.unwrap();
         assert_eq!(handled.attempts, 1);
         let puts = receiver.requests();
         assert_eq!(puts.len(), 1, "{what}");
@@ -244,7 +244,7 @@ async fn events_serde_json_refuses_get_one_failed_answer_naming_the_field() {
     let mut event = create_event(&receiver.url(), json!({"Region": "us-east-1"}));
     event["LogicalResourceId"] = json!("@@");
     let raw = splice(&event, br#""Edge\ud800Auth""#);
-    provider.handle_raw(&raw, deadline()).await.unwrap();
+    provider.handle(&raw, deadline()).await.unwrap();
     let body = receiver.requests()[0].json();
     assert_eq!(body["LogicalResourceId"], "Edge\u{fffd}Auth");
     assert!(
@@ -277,7 +277,7 @@ async fn megabyte_echoed_fields_still_get_a_non_empty_answer_that_fits() {
     // Characters JSON must escape grow sixfold in the body.
     update["LogicalResourceId"] = json!("\u{1}".repeat(255));
     for event in [create, update] {
-        provider.handle(event, deadline()).await.unwrap();
+        provider.handle_json(event, deadline()).await.unwrap();
     }
     let puts = receiver.requests();
     assert_eq!(puts.len(), 2);
@@ -361,7 +361,7 @@ async fn a_panic_at_any_point_of_the_handling_still_gives_exactly_one_answer() {
             json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}),
         );
         let (seen, guard) = panic_at(fire_at, false);
-        let result = provider.handle(event, deadline()).await;
+        let result = provider.handle_json(event, deadline()).await;
         drop(guard);
         if seen.load(Ordering::SeqCst) < fire_at {
             break; // every point has had its panic
@@ -393,7 +393,7 @@ async fn a_panic_while_sending_is_contained_and_not_followed_by_another_put() {
     let event = delete_event(&receiver.url(), "crp-us-east-1-abc", json!({}));
     // The first warning of the handling is the failed PUT's, inside the send.
     let (seen, guard) = panic_at(1, true);
-    let result = provider.handle(event, deadline()).await;
+    let result = provider.handle_json(event, deadline()).await;
     drop(guard);
     assert_eq!(seen.load(Ordering::SeqCst), 1, "the panic was injected");
     let err = result.expect_err("the panic ends the invocation in error");
@@ -443,7 +443,7 @@ async fn a_missing_resource_type_or_properties_is_named_in_the_reason() {
             json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}),
         );
         break_it(&mut event);
-        provider.handle(event, deadline()).await.unwrap();
+        provider.handle_json(event, deadline()).await.unwrap();
         let body = receiver.requests()[0].json();
         assert_eq!(body["Status"], "FAILED", "{what}");
         assert_eq!(body["Reason"], expected, "{what}");
@@ -508,7 +508,9 @@ fn a_cpu_bound_step_that_never_yields_still_gets_one_failed_answer_before_the_de
         .enable_all()
         .build()
         .unwrap();
-    let handled = lambda.block_on(provider.handle(event, deadline)).unwrap();
+    let handled = lambda
+        .block_on(provider.handle_json(event, deadline))
+        .unwrap();
 
     assert_eq!(handled.answer.status, Status::Failed);
     assert!(
@@ -546,7 +548,7 @@ async fn sixty_thousand_selectors_of_one_parameter_are_refused_before_any_call()
     let provider = provider_for(&ssm.url(), test_config(&[])).await;
     let receiver = Scripted::start(vec![]).await;
     let event = create_event(&receiver.url(), selectors_of_one_parameter(60_000));
-    let handled = provider.handle(event, deadline()).await.unwrap();
+    let handled = provider.handle_json(event, deadline()).await.unwrap();
 
     assert_eq!(handled.answer.status, Status::Failed);
     let reason = &handled.answer.reason;
@@ -562,7 +564,7 @@ async fn many_selectors_of_one_parameter_that_could_fit_are_read_in_few_batches(
     let provider = provider_for(&ssm.url(), test_config(&[])).await;
     let receiver = Scripted::start(vec![]).await;
     let event = create_event(&receiver.url(), selectors_of_one_parameter(40));
-    provider.handle(event, deadline()).await.unwrap();
+    provider.handle_json(event, deadline()).await.unwrap();
     // Each selector of one name needs a call of its own, and no more (plus
     // one sts:GetCallerIdentity for the Reason's account).
     assert_eq!(ssm.calls(), 40 + 1);
@@ -581,7 +583,7 @@ async fn a_long_list_of_missing_names_is_cut_and_the_advice_still_arrives() {
         &receiver.url(),
         json!({"Region": "us-east-1", "Parameters": map}),
     );
-    provider.handle(event, deadline()).await.unwrap();
+    provider.handle_json(event, deadline()).await.unwrap();
 
     let body = receiver.requests()[0].json();
     let reason = body["Reason"].as_str().unwrap();
@@ -619,7 +621,7 @@ async fn sixty_thousand_unknown_keys_log_one_bounded_json_line() {
     }
     let event = create_event(&receiver.url(), Value::Object(props));
     let (logs, guard) = faults::capture_json_logs();
-    provider.handle(event, deadline()).await.unwrap();
+    provider.handle_json(event, deadline()).await.unwrap();
     drop(guard);
 
     let text = logs.text();

@@ -16,8 +16,8 @@ use aws_sdk_lambda::types::{
     AliasRoutingConfiguration, FunctionConfiguration, State, StateReasonCode,
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use cross_region_param::testing::read_with;
-use cross_region_param::{Progress, RegionClients, Resolved, ResourceProperties};
+use cross_region_param::testing::{RegionClients, read_with};
+use cross_region_param::{Progress, Resolved, ResourceProperties};
 use serde_json::json;
 
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:auth";

@@ -7,17 +7,17 @@
 mod support;
 
 use support::moto_config as sdk_config;
-use support::moto_role;
+use support::{moto_role, source_error};
 
 use std::sync::Arc;
 
 use aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
-use cross_region_param::testing::read_with;
+use cross_region_param::error::{LambdaError, ResolveError, SourceError};
+use cross_region_param::testing::{RegionClients, read_with};
 use cross_region_param::{
-    AwsClients, Config, Progress, RegionClients, Requester, Resolve, ResolveError, Resolved,
-    Resolver, ResourceProperties,
+    AwsClients, Config, Progress, Requester, Resolve, Resolved, Resolver, ResourceProperties,
 };
 use serde_json::json;
 
@@ -286,7 +286,14 @@ async fn missing_function_missing_alias_and_unpublished_function_each_say_what_t
             "Lambda function {unpublished} in us-east-1 has no published version, only $LATEST; publish a version (e.g. AWS::Lambda::Version or `aws lambda publish-version --function-name {unpublished}`) and deploy again"
         )
     );
-    assert!(latest.to_string().starts_with("Qualifier $LATEST"));
+    assert!(
+        matches!(
+            source_error(&latest),
+            Some(SourceError::Lambda(LambdaError::LatestNotAllowed { function }))
+                if *function == unpublished
+        ),
+        "{latest}"
+    );
     let reasons = [
         no_function.to_string(),
         no_alias.to_string(),
@@ -309,9 +316,18 @@ async fn a_missing_version_number_is_told_apart_from_a_missing_function() {
 
     let err = moto.resolve(&spec(&name, Some("9"))).await.unwrap_err();
 
-    assert!(err.to_string().starts_with(&format!(
-        "version 9 of Lambda function {name} not found in us-east-1; check Qualifier"
-    )));
+    assert!(
+        matches!(
+            source_error(&err),
+            Some(SourceError::Lambda(LambdaError::VersionNotFound {
+                where_given: "Qualifier",
+                function,
+                version,
+                region,
+            })) if *function == name && version == "9" && region == "us-east-1"
+        ),
+        "{err}"
+    );
 
     // The version written into FunctionName is fixed there, not in Qualifier.
     let in_name = moto
@@ -319,9 +335,15 @@ async fn a_missing_version_number_is_told_apart_from_a_missing_function() {
         .await
         .unwrap_err();
     assert!(
-        in_name.to_string().starts_with(&format!(
-            "version 9 of Lambda function {name}:9 not found in us-east-1; check the qualifier in FunctionName"
-        )),
+        matches!(
+            source_error(&in_name),
+            Some(SourceError::Lambda(LambdaError::VersionNotFound {
+                where_given: "the qualifier in FunctionName",
+                function,
+                version,
+                region,
+            })) if *function == format!("{name}:9") && version == "9" && region == "us-east-1"
+        ),
         "{in_name}"
     );
 }
@@ -354,21 +376,30 @@ async fn viewer_request_check_lists_every_violation_of_the_resolved_version() {
         .await
         .unwrap_err();
 
-    let text = err.to_string();
-    assert!(
-        text.starts_with(&format!(
-            "version arn:aws:lambda:us-east-1:123456789012:function:{name}:1 cannot be used as Lambda@Edge (viewer-request): 5 problems: (1) "
-        )),
-        "{text}"
+    let Some(SourceError::Lambda(LambdaError::NotEdgeCompatible {
+        version_arn,
+        event,
+        problems,
+    })) = source_error(&err)
+    else {
+        panic!("{err}");
+    };
+    assert_eq!(
+        version_arn,
+        &format!("arn:aws:lambda:us-east-1:123456789012:function:{name}:1")
     );
-    for needle in [
-        "(1) its architecture is arm64",
-        "(2) its runtime is provided.al2023",
-        "(3) it has 1 environment variable,",
-        "(4) its memory is 256 MB",
-        "(5) its timeout is 10 s",
-    ] {
-        assert!(text.contains(needle), "missing {needle:?} in {text}");
+    assert_eq!(event.as_str(), "viewer-request");
+    // One problem per rule broken, in the order the rules are checked.
+    let openings = [
+        "its architecture is arm64",
+        "its runtime is provided.al2023",
+        "it has 1 environment variable,",
+        "its memory is 256 MB",
+        "its timeout is 10 s",
+    ];
+    assert_eq!(problems.len(), openings.len(), "{problems:#?}");
+    for (problem, opening) in problems.iter().zip(openings) {
+        assert!(problem.starts_with(opening), "{opening:?}: {problem}");
     }
 }
 
@@ -401,14 +432,20 @@ async fn an_execution_role_without_edge_trust_is_named() {
         .await
         .unwrap_err();
 
-    let text = err.to_string();
+    let Some(SourceError::Lambda(LambdaError::NotEdgeCompatible {
+        event, problems, ..
+    })) = source_error(&err)
+    else {
+        panic!("{err}");
+    };
+    assert_eq!(event.as_str(), "origin-request");
+    let [problem] = &problems[..] else {
+        panic!("{problems:#?}");
+    };
+    assert!(problem.starts_with("its execution role"), "{problem}");
     assert!(
-        text.contains("(origin-request): 1 problem: (1) its execution role"),
-        "{text}"
-    );
-    assert!(
-        text.contains(&role) && text.contains("edgelambda.amazonaws.com"),
-        "{text}"
+        problem.contains(&role) && problem.contains("edgelambda.amazonaws.com"),
+        "{problem}"
     );
 }
 

@@ -15,8 +15,7 @@ use std::process::Output;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
 use aws_sdk_ssm::types::ParameterType;
-use cross_region_param::Deadline;
-use cross_region_param::protocol::{Answer, Request, RequestType};
+use cross_region_param::{Answer, Deadline, Request, RequestType};
 use serde_json::{Value, json};
 use support::*;
 

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_ssm::types::ParameterType;
-use cross_region_param::protocol::{ProviderError, ResponseSender};
-use cross_region_param::{Deadline, Provider, ResourceProperties};
-use cross_region_param::{Progress, Requester, Resolve, ResolveError, Resolved};
+use cross_region_param::error::{ProviderError, ResolveError};
+use cross_region_param::{Deadline, Provider, ResourceProperties, ResponseSender, UPDATE_FAILED};
+use cross_region_param::{Progress, Requester, Resolve, Resolved};
 use serde_json::{Value, json};
 use support::http::{Endpoint, Receiver, Silent, closed_port};
 use support::*;
@@ -106,7 +106,7 @@ async fn each_kind_of_bad_property_gets_one_failed_put_naming_it() {
     for (what, props, expected) in cases {
         let receiver = Receiver::start().await;
         let handled = provider
-            .handle(create_event(&receiver.url(), props), deadline())
+            .handle_json(create_event(&receiver.url(), props), deadline())
             .await;
         assert!(
             handled.is_ok(),
@@ -142,7 +142,7 @@ async fn a_result_over_4096_bytes_fails_with_its_size_and_largest_keys() {
         "Alpha": format!("{prefix}/a"), "Bravo": format!("{prefix}/b"),
         "Charlie": format!("{prefix}/c"), "Delta": format!("{prefix}/d")}});
     provider
-        .handle(create_event(&receiver.url(), props), deadline())
+        .handle_json(create_event(&receiver.url(), props), deadline())
         .await
         .unwrap();
     let reason = failed_reason(&receiver).await;
@@ -180,7 +180,7 @@ async fn delete_succeeds_while_aws_is_unreachable() {
         "crp-us-east-1-abc",
         json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}),
     );
-    let handled = provider.handle(event, deadline()).await.unwrap();
+    let handled = provider.handle_json(event, deadline()).await.unwrap();
     let body = receiver.only().json();
     assert_eq!(body["Status"], "SUCCESS");
     assert_eq!(body["PhysicalResourceId"], "crp-us-east-1-abc");
@@ -201,7 +201,7 @@ async fn delete_calls_no_aws_api() {
         json!({"Region": "us-east-1", "ParameterName": "/myapp/a", "FunctionName": "f",
                "StackName": "edge", "RoleArn": "arn:aws:iam::222222222222:role/r"}),
     );
-    provider.handle(event, deadline()).await.unwrap();
+    provider.handle_json(event, deadline()).await.unwrap();
     assert_eq!(receiver.only().json()["Status"], "SUCCESS");
     assert_eq!(aws.requests().len(), 0, "a Delete must call nothing");
 }
@@ -216,7 +216,7 @@ async fn delete_succeeds_even_with_broken_properties() {
         "crp-create-failed",
         json!({"Nonsense": true}),
     );
-    provider.handle(event, deadline()).await.unwrap();
+    provider.handle_json(event, deadline()).await.unwrap();
     assert_eq!(receiver.only().json()["Status"], "SUCCESS");
     assert_eq!(aws.requests().len(), 0, "a Delete must call nothing");
 }
@@ -228,7 +228,7 @@ async fn a_receiver_that_answers_503_twice_gets_the_response_on_the_third_try() 
     let receiver = Receiver::with_statuses(&[503, 503]).await;
     let provider = moto_provider(test_config(&[])).await;
     let handled = provider
-        .handle(
+        .handle_json(
             create_event(
                 &receiver.url(),
                 json!({"Region": "us-east-1", "ParameterName": name}),
@@ -252,7 +252,7 @@ async fn a_4xx_from_the_receiver_is_not_retried() {
     let receiver = Receiver::with_statuses(&[403]).await;
     let provider = provider_for("http://127.0.0.1:9", test_config(&[])).await;
     let event = delete_event(&receiver.url(), "x", json!({}));
-    let err = provider.handle(event, deadline()).await.unwrap_err();
+    let err = provider.handle_json(event, deadline()).await.unwrap_err();
     assert!(matches!(err, ProviderError::NotDelivered(_)), "{err}");
     assert_eq!(receiver.requests().len(), 1);
 }
@@ -267,7 +267,10 @@ async fn the_put_has_an_empty_content_type_and_cloudformation_fields() {
         &receiver.url(),
         json!({"Region": "us-east-1", "ParameterName": name}),
     );
-    provider.handle(event.clone(), deadline()).await.unwrap();
+    provider
+        .handle_json(event.clone(), deadline())
+        .await
+        .unwrap();
     let put = receiver.only();
     assert_eq!(put.method, "PUT");
     assert_eq!(
@@ -294,7 +297,7 @@ async fn a_hung_endpoint_is_answered_failed_before_the_deadline_naming_the_wait(
         json!({"Region": "us-east-1", "ParameterName": "/myapp/edge-arn"}),
     );
     provider
-        .handle(event, Deadline::after(total))
+        .handle_json(event, Deadline::after(total))
         .await
         .unwrap();
     let elapsed = started.elapsed();
@@ -337,7 +340,7 @@ async fn a_panic_while_resolving_becomes_a_failed_answer() {
         &receiver.url(),
         json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}),
     );
-    provider.handle(event, deadline()).await.unwrap();
+    provider.handle_json(event, deadline()).await.unwrap();
     let reason = failed_reason(&receiver).await;
     assert!(
         reason.contains("panicked while resolving (index out of bounds in a resolver)"),
@@ -354,7 +357,7 @@ async fn a_malformed_request_with_a_response_url_is_answered_failed() {
         json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}),
     );
     event.as_object_mut().unwrap().remove("RequestId");
-    provider.handle(event, deadline()).await.unwrap();
+    provider.handle_json(event, deadline()).await.unwrap();
     assert_eq!(
         failed_reason(&receiver).await,
         "malformed request: RequestId is missing"
@@ -371,7 +374,7 @@ async fn a_request_without_a_usable_response_url_errors_and_sends_nothing() {
     );
     event.as_object_mut().unwrap().remove("ResponseURL");
     assert!(matches!(
-        provider.handle(event, deadline()).await,
+        provider.handle_json(event, deadline()).await,
         Err(ProviderError::Unanswerable(_))
     ));
 
@@ -380,14 +383,15 @@ async fn a_request_without_a_usable_response_url_errors_and_sends_nothing() {
         json!({"Region": "us-east-1"}),
     );
     assert!(matches!(
-        provider.handle(outside, deadline()).await,
+        provider.handle_json(outside, deadline()).await,
         Err(ProviderError::ResponseUrl(_))
     ));
     assert!(receiver.requests().is_empty());
 }
 
 #[tokio::test]
-async fn a_failed_update_answers_with_the_id_it_was_given() {
+async fn a_failed_update_answers_the_update_failed_marker_so_the_rollback_keeps_the_previous_resource()
+ {
     let provider = moto_provider(test_config(&[])).await;
     let receiver = Receiver::start().await;
     let missing = unique("/crp-test/missing");
@@ -397,10 +401,14 @@ async fn a_failed_update_answers_with_the_id_it_was_given() {
         json!({"Region": "us-east-1", "ParameterName": missing}),
         json!({"Region": "us-east-1", "ParameterName": "/crp-test/old"}),
     );
-    provider.handle(event, deadline()).await.unwrap();
+    provider.handle_json(event, deadline()).await.unwrap();
     let body = receiver.only().json();
     assert_eq!(body["Status"], "FAILED");
-    assert_eq!(body["PhysicalResourceId"], "crp-us-east-1-previous");
+    // A different id makes CloudFormation treat the failure as a failed
+    // replacement: its rollback keeps crp-us-east-1-previous and its Data and
+    // sends the marker a Delete, instead of asking the resource to read again.
+    assert_eq!(body["PhysicalResourceId"], UPDATE_FAILED);
+    assert_ne!(body["PhysicalResourceId"], "crp-us-east-1-previous");
     assert!(
         body["Reason"]
             .as_str()
@@ -419,8 +427,11 @@ async fn the_same_request_twice_gets_the_same_answer() {
         &receiver.url(),
         json!({"Region": "us-east-1", "ParameterName": name}),
     );
-    provider.handle(event.clone(), deadline()).await.unwrap();
-    provider.handle(event, deadline()).await.unwrap();
+    provider
+        .handle_json(event.clone(), deadline())
+        .await
+        .unwrap();
+    provider.handle_json(event, deadline()).await.unwrap();
     let puts = receiver.requests();
     assert_eq!(puts.len(), 2);
     assert_eq!(puts[0].json(), puts[1].json());
@@ -440,7 +451,7 @@ async fn a_misconfigured_provider_answers_failed_instead_of_leaving_stacks_waiti
         &receiver.url(),
         json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}),
     );
-    provider.handle(event, deadline()).await.unwrap();
+    provider.handle_json(event, deadline()).await.unwrap();
     assert_eq!(
         failed_reason(&receiver).await,
         "the provider is misconfigured: CRP_ALLOWED_REGIONS: 'tokyo' is not an AWS region code (value \"us-east-1,tokyo\"); fix the provider stack's parameters and redeploy it"

@@ -14,7 +14,7 @@ async fn create(props: Value) -> Value {
     let provider = moto_provider(test_config(&[])).await;
     let receiver = Receiver::start().await;
     provider
-        .handle(
+        .handle_json(
             create_event(&receiver.url(), props),
             Deadline::after(Duration::from_secs(30)),
         )
@@ -286,7 +286,7 @@ async fn a_region_outside_the_allow_list_fails_before_any_call() {
         json!({"Region": "eu-west-1", "ParameterName": "/myapp/a"}),
     );
     provider
-        .handle(event, Deadline::after(Duration::from_secs(10)))
+        .handle_json(event, Deadline::after(Duration::from_secs(10)))
         .await
         .unwrap();
     assert_eq!(

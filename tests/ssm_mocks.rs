@@ -5,8 +5,9 @@ use aws_sdk_ssm::operation::get_parameters::GetParametersError;
 use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
-use cross_region_param::testing::read_with;
-use cross_region_param::{Progress, RegionClients, ResourceProperties};
+use cross_region_param::error::{FailureKind, ResolveError, SourceError, SsmError};
+use cross_region_param::testing::{RegionClients, read_with};
+use cross_region_param::{Progress, ResourceProperties};
 use serde_json::json;
 
 #[tokio::test]
@@ -39,14 +40,24 @@ async fn access_denied_names_the_action_and_the_parameter_arn() {
     let mut clients = RegionClients::new(&config, "us-east-1");
     clients.ssm = ssm_client.into();
     clients.sts = sts_client.into();
-    let err = read_with(&clients, &props, &Progress::default())
+    let failure = read_with(&clients, &props, &Progress::default())
         .await
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.starts_with("access denied: ssm:GetParameters on arn:aws:ssm:us-east-1:123456789012:parameter/myapp/edge-arn in us-east-1"),
-        "{err}"
+        .unwrap_err();
+    let ResolveError::Source(source) = &failure else {
+        panic!("{failure}");
+    };
+    let SourceError::Ssm(SsmError::Aws(call)) = &**source else {
+        panic!("{failure}");
+    };
+    assert_eq!(call.kind, FailureKind::AccessDenied);
+    assert_eq!(call.action, "ssm:GetParameters");
+    assert_eq!(
+        call.target,
+        "arn:aws:ssm:us-east-1:123456789012:parameter/myapp/edge-arn"
     );
+    assert_eq!(call.region, "us-east-1");
+    // The remedy is advice in words.
+    let err = failure.to_string();
     assert!(
         err.contains("grant ssm:GetParameters to the provider's role"),
         "{err}"

@@ -108,7 +108,7 @@ async fn a_stack_completes_with_the_other_regions_value_in_its_outputs() {
     event["StackId"] = json!(stack_id);
     let provider = moto_provider(test_config(&[])).await;
     let handled = provider
-        .handle(event, Deadline::after(Duration::from_secs(30)))
+        .handle_json(event, Deadline::after(Duration::from_secs(30)))
         .await
         .unwrap();
     assert_eq!(handled.answer.data["Value"], remote);

@@ -18,14 +18,13 @@ use aws_smithy_runtime_api::client::http::{
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use cross_region_param::AwsClients;
-use cross_region_param::SdkHttpClient;
-use cross_region_param::protocol::ResponseSender;
-use cross_region_param::{Deadline, Provider, Resolver};
+use cross_region_param::{AwsClients, Deadline, Provider, Resolver, ResponseSender};
 use serde_json::{Map, Value, json};
 
 use crate::support::http::{Endpoint, Receiver, Recorded, Reply};
-use crate::support::{create_event, fast_retries, moto_ssm, moto_url, sdk_config_for, test_config};
+use crate::support::{
+    HandleJson, create_event, fast_retries, moto_ssm, moto_url, sdk_config_for, test_config,
+};
 
 /// One scale case's outcome.
 #[derive(Debug)]
@@ -100,12 +99,12 @@ fn operation(request: &HttpRequest) -> String {
 
 async fn counted_provider(endpoint: &str) -> (Provider<Resolver>, Arc<Mutex<Vec<String>>>) {
     let calls = Arc::new(Mutex::new(Vec::new()));
+    let base = sdk_config_for(endpoint).await;
     let counting = Counting {
-        inner: SdkHttpClient::shared(),
+        inner: base.http_client().expect("the provider's HTTP client"),
         calls: Arc::clone(&calls),
     };
-    let base = sdk_config_for(endpoint)
-        .await
+    let base = base
         .to_builder()
         .http_client(SharedHttpClient::new(counting))
         .build();
@@ -127,7 +126,7 @@ async fn measure(label: String, endpoint: &str, props: Value, minimum: usize) ->
     let receiver = Receiver::start().await;
     let start = Instant::now();
     let _ = provider
-        .handle(
+        .handle_json(
             create_event(&receiver.url(), props),
             Deadline::after(Duration::from_secs(120)),
         )

@@ -1,27 +1,27 @@
-"""Machinery for running CloudFormation custom resources locally, on moto.
+"""Running CloudFormation custom resources locally, on moto: the project's Python test machinery.
 
-Three small modules, importable by any script that puts `scripts/` on
-`sys.path` (scripts/demo.py does; so can `make deadlock`):
+Importable by any script that puts `scripts/` on `sys.path` (scripts/demo.py,
+scripts/deadlock.py and scripts/cdk_e2e.py do):
 
-- `demo.moto`: `start()` runs moto in this process on a free loopback port and
-  returns a `LocalAws` (URL, boto3 clients, the custom resource requests moto's
-  CloudFormation queued). `GAPS` lists what it patches in moto and why.
-- `demo.runtime`: `LambdaRuntime(binary, env)` is a Lambda Runtime API on
-  loopback running a real Lambda binary; `invoke(event)` waits for its outcome.
-  `aws_env(endpoint, region)` is the environment pointing a function at moto.
-- `demo.cfn`: `CloudFormation(aws, invoke)` delivers moto's pending requests
-  as AWS would (ResponseURL at a loopback relay into moto's `cfnresponse`,
-  PhysicalResourceId and OldResourceProperties filled in) and plays the Delete
-  requests moto never sends.
+- `demo.moto`: `start()`, the one way the scripts start moto (in this process,
+  on a free loopback port), with the few guarded patches moto needs
+  (`PATCHES`); `attach(url)` for a moto someone else started.
+- `demo.runtime`: `LambdaRuntime(binary, env)`, a Lambda Runtime API on
+  loopback running a real Lambda binary; `aws_env(endpoint, region)`.
+- `demo.cfn`: the CloudFormation stand-in. `CloudFormation(aws, providers)`
+  holds the stacks of a run: `moto_stack(...)` for a stack moto's
+  CloudFormation holds (the stand-in plays its custom resources),
+  `stack(...)` for one the stand-in plays whole (rollback included).
+  `Providers` runs the provider binary in place of each provider function.
 
 Typical use::
 
     aws = moto.start()
-    fn = runtime.LambdaRuntime(binary, runtime.aws_env(aws.url, "ap-northeast-1"))
-    cf = cfn.CloudFormation(aws, fn.invoke)
-    aws.client("cloudformation", "ap-northeast-1").create_stack(...)
-    for exchange in cf.deliver_pending():
-        print(exchange.request["RequestType"], exchange.answer.status)
+    with cfn.Providers(binary, aws) as providers:
+        app = cfn.CloudFormation(aws, providers).moto_stack("App", "ap-northeast-1")
+        app.create(template, {"DeployId": "1"})
+        for call in app.play():
+            print(call.request, call.logical, call.answer["Status"])
 """
 
 from . import cfn, moto, runtime

@@ -107,7 +107,7 @@ pub async fn serve<R: Resolve>(provider: Arc<Provider<R>>) -> Result<(), Error> 
                 let deadline = Deadline::from_epoch_millis(event.context.deadline);
                 // A ProviderError reaches Lambda with a searchable errorType
                 // (`CrossRegionParam.ResponseNotDelivered`, ...), not a type name.
-                provider.handle_raw(&raw, deadline).await?;
+                provider.handle(&raw, deadline).await?;
                 Ok::<Value, ProviderError>(Value::Null)
             }
         })

@@ -1,6 +1,6 @@
 //! The CloudFormation custom resource protocol: every request is answered.
 //!
-//! [`Provider::handle_raw`] owns a request from the raw invocation bytes to the
+//! [`Provider::handle`] owns a request from the raw invocation bytes to the
 //! PUT: it parses tolerantly, decides the answer (Delete always succeeds and
 //! calls nothing; Create and Update resolve under a deadline), builds a body
 //! that fits CloudFormation's limit, and sends exactly one response. Every
@@ -12,15 +12,15 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 
-use serde_json::Value;
 use thiserror::Error;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::physical_id::CREATE_FAILED;
+use crate::physical_id::{CREATE_FAILED, UPDATE_FAILED};
+use crate::progress::Progress;
 use crate::properties::ResourceProperties;
 use crate::reason;
-use crate::resolve::{Progress, Requester, Resolve, Resolved};
+use crate::resolve::{Requester, Resolve, Resolved};
 use watchdog::{Orders, Watchdog};
 
 /// The longest a logged field may be: with the rest of the line, one request's
@@ -28,20 +28,24 @@ use watchdog::{Orders, Watchdog};
 /// 256 KB, and a line that size helps no one).
 pub(crate) const LOG_FIELD_MAX: usize = 2048;
 
-pub mod deadline;
-pub mod request;
-pub mod response;
+mod deadline;
+/// The one place the provider meets the Lambda runtime.
+mod invocation;
+pub(crate) mod request;
+pub(crate) mod response;
 mod tolerant;
-pub mod transport;
+mod transport;
 mod watchdog;
 
 pub use deadline::Deadline;
-pub use request::{Request, RequestType, UnanswerableRequest};
-pub use response::{Answer, Echo, Status};
-pub use transport::{ResponseSender, ResponseUrl, ResponseUrlError, RetryPolicy, SendError};
-
-/// The one place the provider meets the Lambda runtime.
-pub mod invocation;
+pub use invocation::serve;
+pub use request::{
+    Cause, Found, Malformed, Problem, ProblemKind, Request, RequestType, UnanswerableRequest,
+};
+use response::Echo;
+pub use response::{Answer, Status};
+use transport::ResponseUrl;
+pub use transport::{ResponseSender, ResponseUrlError, RetryPolicy, SendError};
 
 /// Why an invocation ends in error (so Lambda records it, and for
 /// asynchronous invocations retries it).
@@ -92,13 +96,6 @@ impl<R: Resolve> Provider<R> {
         }
     }
 
-    /// Handles one invocation given as a parsed event; see [`Self::handle_raw`].
-    pub async fn handle(&self, event: Value, deadline: Deadline) -> Result<Handled, ProviderError> {
-        // Serialising a Value cannot fail; the bytes read back the same.
-        let raw = serde_json::to_vec(&event).unwrap_or_default();
-        self.handle_raw(&raw, deadline).await
-    }
-
     /// Handles one invocation from its raw bytes, as the Lambda runtime
     /// received them: answers it exactly once, or says why it cannot.
     ///
@@ -107,14 +104,9 @@ impl<R: Resolve> Provider<R> {
     /// id, fitting the body) becomes one FAILED answer; a panic while sending
     /// is not followed by another PUT (the first may have arrived) and ends the
     /// invocation in error, so Lambda's retry can deliver the same answer.
-    pub async fn handle_raw(
-        &self,
-        raw: &[u8],
-        deadline: Deadline,
-    ) -> Result<Handled, ProviderError> {
+    pub async fn handle(&self, raw: &[u8], deadline: Deadline) -> Result<Handled, ProviderError> {
         let started = Instant::now();
-        let request = match guarded("reading the request", async { request::parse_bytes(raw) })
-            .await
+        let request = match guarded("reading the request", async { Request::from_bytes(raw) }).await
         {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
@@ -430,11 +422,14 @@ impl From<ProviderError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// The id a FAILED answer carries: the fixed marker on Create (so the Delete
-/// that follows is recognisable), the given id otherwise.
+/// The id a FAILED answer carries: a fixed marker on Create (so the Delete
+/// that follows is recognisable) and on Update (so the rollback keeps the
+/// previous resource instead of asking it to read again; see
+/// [`UPDATE_FAILED`]), the given id otherwise.
 fn failed_id(request: &Request) -> String {
     match (&request.request_type, &request.physical_resource_id) {
         (Some(RequestType::Create), _) | (_, None) => CREATE_FAILED.to_owned(),
+        (Some(RequestType::Update), Some(_)) => UPDATE_FAILED.to_owned(),
         (_, Some(id)) => id.clone(),
     }
 }

@@ -224,9 +224,16 @@ impl std::fmt::Debug for Request {
 }
 
 impl Request {
-    /// Reads a request from raw invocation bytes; see [`parse_bytes`].
+    /// Reads a request from the raw invocation bytes, however malformed:
+    /// what serde_json refuses is walked tolerantly, so an intact
+    /// `ResponseURL` is always found. Only a request with no ResponseURL to
+    /// answer at is an error; any other problem is kept in
+    /// [`Request::malformed`] and answered FAILED.
     pub fn from_bytes(raw: &[u8]) -> Result<Self, UnanswerableRequest> {
-        parse_bytes(raw)
+        match serde_json::from_slice::<Value>(raw) {
+            Ok(event) => parse(&event),
+            Err(whole) => salvage_bytes(raw, &whole),
+        }
     }
 }
 
@@ -250,18 +257,8 @@ pub const ECHO_LIMITS: [(&str, usize); 4] = [
     ("PhysicalResourceId", 1024),
 ];
 
-/// Reads a request from the raw invocation bytes, however malformed: what
-/// serde_json refuses is walked tolerantly, so an intact `ResponseURL` is
-/// always found.
-pub fn parse_bytes(raw: &[u8]) -> Result<Request, UnanswerableRequest> {
-    match serde_json::from_slice::<Value>(raw) {
-        Ok(event) => parse(&event),
-        Err(whole) => salvage_bytes(raw, &whole),
-    }
-}
-
 /// Reads a request from the parsed event.
-pub fn parse(event: &Value) -> Result<Request, UnanswerableRequest> {
+fn parse(event: &Value) -> Result<Request, UnanswerableRequest> {
     let typed = serde_json::from_value::<CloudFormationCustomResourceRequest>(event.clone());
     // The typed form takes any JSON as properties; salvaging names the field.
     let typed = typed
@@ -351,7 +348,7 @@ fn salvage_bytes(raw: &[u8], whole: &serde_json::Error) -> Result<Request, Unans
 
 /// The fields needed to answer FAILED, read the plainest way: used only when
 /// reading the request properly panicked (a bug), so the stack still hears.
-pub fn essentials(raw: &[u8], panic: &str) -> Option<Request> {
+pub(crate) fn essentials(raw: &[u8], panic: &str) -> Option<Request> {
     let members = tolerant::members(raw)?;
     let find = |key: &str| members.iter().rev().find(|m| m.key == key).map(|m| m.value);
     let strict = |key: &str| find(key).and_then(|v| serde_json::from_slice::<String>(v).ok());
@@ -651,7 +648,7 @@ mod tests {
     #[test]
     fn refused_json_is_salvaged_naming_the_unreadable_field() {
         let raw = br#"{"RequestType": "Create", "ResponseURL": "https://x.s3.amazonaws.com/r?sig=1", "RequestId": "r", "StackId": "s", "LogicalResourceId": "L", "ResourceType": "Custom::X", "ResourceProperties": {"Region": 1e400}}"#;
-        let r = parse_bytes(raw).unwrap();
+        let r = Request::from_bytes(raw).unwrap();
         assert_eq!(r.request_id, "r");
         let malformed = r.malformed.unwrap();
         assert!(

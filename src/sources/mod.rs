@@ -7,8 +7,9 @@
 //! calls that read its values. The rest of the crate only sees [`Source`] and
 //! loops over [`KINDS`]; it never names a source.
 //!
-//! Adding a source is one new file here with a `Kind` and a `Source`
-//! implementation, plus one line in [`KINDS`] (see docs/architecture.md).
+//! Adding a source is one new file here with a `Kind`, a `Source`
+//! implementation and its error type, plus one line in [`KINDS`] and one
+//! variant of [`SourceError`] (see docs/architecture.md).
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use crate::aws::RegionClients;
-use crate::config::Config;
+use crate::config::{Config, Refusal};
 use crate::input::Reader;
 use crate::progress::Progress;
 
@@ -25,6 +26,10 @@ pub(crate) mod lambda;
 pub(crate) mod ssm;
 mod ssm_names;
 pub(crate) mod stack;
+
+pub use lambda::LambdaError;
+pub use ssm::SsmError;
+pub use stack::StackError;
 
 /// Every source, in the order Reasons list them. One line per source.
 pub(crate) const KINDS: &[Kind] = &[ssm::KIND, lambda::KIND, stack::KIND];
@@ -53,8 +58,21 @@ pub struct Contribution {
     pub secret: bool,
 }
 
-/// A source's failure; its message is a complete Reason.
-pub type SourceError = Box<dyn std::error::Error + Send + Sync>;
+/// Why one source could not be read: that source's own error, kept typed
+/// so that callers (and tests) match on what went wrong. Its message is a
+/// complete Reason, written only where the protocol answers.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// SSM parameters (`ParameterName`, `Parameters`, `ParametersPath`).
+    #[error(transparent)]
+    Ssm(#[from] SsmError),
+    /// A Lambda function's version (`FunctionName`).
+    #[error(transparent)]
+    Lambda(#[from] LambdaError),
+    /// A stack's outputs (`StackName`).
+    #[error(transparent)]
+    Stack(#[from] StackError),
+}
 
 /// One configured source of a resource: validated, typed, ready to read.
 pub(crate) trait Source: fmt::Debug + Send + Sync {
@@ -75,7 +93,7 @@ pub(crate) trait Source: fmt::Debug + Send + Sync {
 
     /// Why the provider's allow-lists refuse this source (the region and the
     /// role are checked by the caller for every source).
-    fn refusals(&self, _config: &Config) -> Vec<String> {
+    fn refusals(&self, _config: &Config) -> Vec<Refusal> {
         Vec::new()
     }
 

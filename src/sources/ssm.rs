@@ -19,7 +19,7 @@ use super::ssm_names::{PATH_MAX, ParameterRef, validate_name};
 use super::{Contribution, Kind, Source, SourceError, account_id};
 use crate::aws::{LazyClient, RegionClients};
 use crate::aws_error::{AwsCallError, FailureKind};
-use crate::config::Config;
+use crate::config::{Config, Refusal};
 use crate::input::{Reader, kind, too_long};
 use crate::progress::Progress;
 use crate::reason::{LIST_BUDGET, listed, quote};
@@ -258,18 +258,16 @@ impl Source for SsmSource {
         fixed.chain(mapped).collect()
     }
 
-    fn refusals(&self, config: &Config) -> Vec<String> {
+    fn refusals(&self, config: &Config) -> Vec<Refusal> {
         let names = self
             .named()
             .map(|p| (p.name.name(), p.name.canonical()))
             .chain(self.parameters_path.iter().map(|p| (p.as_str(), p.clone())));
         names
             .filter(|(checked, _)| !config.parameter_allowed(checked))
-            .map(|(_, shown)| {
-                format!(
-                    "SSM parameter {shown} is outside CRP_ALLOWED_PARAMETER_PATHS ({})",
-                    config.parameter_paths_display()
-                )
+            .map(|(_, name)| Refusal::Parameter {
+                name,
+                allowed: config.parameter_paths_display(),
             })
             .collect()
     }

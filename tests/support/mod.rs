@@ -11,10 +11,11 @@ pub mod http;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
+use cross_region_param::error::{PropertiesError, ProviderError, ResolveError};
 use cross_region_param::{
-    AwsClients, Config, Progress, Provider, Requester, Resolve, Resolved, Resolver,
-    ResourceProperties, ResponseSender, RetryPolicy,
+    AwsClients, Config, Deadline, Handled, Progress, Provider, Requester, Resolve, Resolved,
+    Resolver, ResourceProperties, ResponseSender, RetryPolicy,
 };
 use serde_json::{Value, json};
 
@@ -25,19 +26,13 @@ pub fn moto_url() -> String {
     })
 }
 
-/// An SDK configuration that talks to `endpoint` with dummy credentials.
+/// The SDK configuration the provider would use against `endpoint`, with
+/// dummy credentials: for the SDK clients tests set AWS up with.
 pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(cross_region_param::SdkHttpClient::shared())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .retry_config(cross_region_param::retry_config())
-        .timeout_config(cross_region_param::timeout_config())
-        .load()
+    AwsClients::with_endpoint(endpoint)
+        .sdk_config()
         .await
+        .clone()
 }
 
 /// An SDK configuration for moto.
@@ -185,7 +180,7 @@ pub fn fast_retries() -> RetryPolicy {
 /// A provider wired to `endpoint` (moto, or something that misbehaves).
 pub async fn provider_for(endpoint: &str, config: Config) -> Provider<Resolver> {
     let config = Arc::new(config);
-    let clients = Arc::new(AwsClients::from_config(sdk_config_for(endpoint).await));
+    let clients = Arc::new(AwsClients::with_endpoint(endpoint));
     let resolver = Arc::new(Resolver::new(clients, Arc::clone(&config)));
     Provider::new(
         resolver,
@@ -197,19 +192,55 @@ pub async fn provider_for(endpoint: &str, config: Config) -> Provider<Resolver> 
 /// A resolver over moto under `config`.
 pub async fn moto_resolver(config: Config) -> Resolver {
     Resolver::new(
-        Arc::new(AwsClients::from_config(moto_config().await)),
+        Arc::new(AwsClients::with_endpoint(&moto_url())),
         Arc::new(config),
     )
 }
 
+/// Why [`resolve`] gave no Data: the properties, or the resolution.
+#[derive(Debug)]
+pub enum Unresolved {
+    /// The properties were refused before any call.
+    Properties(PropertiesError),
+    /// The resolver failed.
+    Resolve(ResolveError),
+}
+
+impl Unresolved {
+    /// The resolver's error; panics (failing the test) on a properties error.
+    pub fn resolve_error(self) -> ResolveError {
+        match self {
+            Self::Resolve(e) => e,
+            Self::Properties(e) => panic!("the properties were refused: {e}"),
+        }
+    }
+}
+
+impl std::fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Properties(e) => write!(f, "{e}"),
+            Self::Resolve(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// The source error inside `err`, when a source failed.
+pub fn source_error(err: &ResolveError) -> Option<&cross_region_param::error::SourceError> {
+    match err {
+        ResolveError::Source(e) => Some(e),
+        _ => None,
+    }
+}
+
 /// Resolves `props` as the resource `logical_id` of a stack in
-/// ap-northeast-1 would; the error is the Reason a stack would see.
+/// ap-northeast-1 would; the error is kept typed, for matching on kinds.
 pub async fn resolve(
     resolver: &Resolver,
     props: Value,
     logical_id: &str,
-) -> Result<Resolved, String> {
-    let props = ResourceProperties::parse(&props).map_err(|e| e.to_string())?;
+) -> Result<Resolved, Unresolved> {
+    let props = ResourceProperties::parse(&props).map_err(Unresolved::Properties)?;
     let requester = Requester {
         stack_id: "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/app/5f1e".into(),
         logical_resource_id: logical_id.into(),
@@ -217,7 +248,29 @@ pub async fn resolve(
     resolver
         .resolve(&props, &requester, &Progress::default())
         .await
-        .map_err(|e| e.to_string())
+        .map_err(Unresolved::Resolve)
+}
+
+/// Events written as JSON values, handed to a provider as the Lambda
+/// runtime hands them over: as bytes.
+pub trait HandleJson {
+    /// [`Provider::handle`] with `event` serialised.
+    fn handle_json(
+        &self,
+        event: Value,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<Handled, ProviderError>> + Send;
+}
+
+impl<R: Resolve> HandleJson for Provider<R> {
+    async fn handle_json(
+        &self,
+        event: Value,
+        deadline: Deadline,
+    ) -> Result<Handled, ProviderError> {
+        let raw = serde_json::to_vec(&event).expect("a JSON value serialises");
+        self.handle(&raw, deadline).await
+    }
 }
 
 /// A provider wired to moto.

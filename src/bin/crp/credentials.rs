@@ -2,7 +2,7 @@
 //! does, so `crp` works wherever `aws` works.
 //!
 //! The Lambda reads its role's credentials from its environment and nothing
-//! else (`AwsClients::load`). A person at a terminal signs in many ways: a
+//! else (`AwsClients::from_env`). A person at a terminal signs in many ways: a
 //! profile chosen with `--profile` or `AWS_PROFILE`, IAM Identity Center (SSO,
 //! `sso_session` or the legacy `sso_start_url`, with the token `aws sso login`
 //! caches), a `credential_process`, `role_arn` with `source_profile` or
@@ -18,11 +18,11 @@ use std::path::PathBuf;
 
 use aws_config::profile::{ProfileFileCredentialsProvider, ProfileSet};
 use aws_config::provider_config::ProviderConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_runtime::env_config::file::EnvConfigFiles;
 use aws_types::os_shim_internal::{Env, Fs};
-use cross_region_param::{
-    CaBundle, SdkHttpClient, Terminal, TlsError, client_config, retry_config, timeout_config,
+use cross_region_param::cli::{
+    CaBundle, SdkHttpClient, Terminal, TlsError, client_config, config_loader,
 };
 use thiserror::Error;
 
@@ -106,10 +106,7 @@ pub async fn load(profile_flag: Option<&str>) -> Result<Setup, SetupError> {
     let tls = client_config(bundle.as_ref())?;
     let http = SdkHttpClient::shared_with(tls);
 
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http.clone())
-        .retry_config(retry_config())
-        .timeout_config(timeout_config());
+    let mut loader = config_loader(http.clone());
     if let Some(profile) = profile_flag {
         // The region the profile's STS and SSO calls start from, in the AWS
         // CLI's order: the environment, then the profile.

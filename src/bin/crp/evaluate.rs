@@ -33,14 +33,16 @@ pub struct StackEnv {
 impl StackEnv {
     /// `AWS::Partition`, from the provider's one table of partitions.
     fn partition(&self) -> Option<&'static str> {
-        self.region.as_deref().map(cross_region_param::partition_of)
+        self.region
+            .as_deref()
+            .map(cross_region_param::cli::partition_of)
     }
 
     /// `AWS::URLSuffix`, from the same table.
     fn url_suffix(&self) -> Option<&'static str> {
         self.region
             .as_deref()
-            .map(cross_region_param::url_suffix_of)
+            .map(cross_region_param::cli::url_suffix_of)
     }
 }
 

@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
-use cross_region_param::protocol::Status;
-use cross_region_param::{Audience, AwsClients, Config, Deadline, address_reasons_to};
+use cross_region_param::cli::{Audience, address_reasons_to};
+use cross_region_param::{AwsClients, Config, Deadline, Status};
 use serde_json::{Map, Value, json};
 
 /// Resolve a Custom::CrossRegionParam resource with your own AWS credentials

@@ -15,9 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use cross_region_param::AwsClients;
-use cross_region_param::protocol::{Answer, Status};
-use cross_region_param::{Config, Deadline, ResourceProperties};
+use cross_region_param::{Answer, AwsClients, Config, Deadline, ResourceProperties, Status};
 use serde_json::{Map, Value, json};
 
 use thiserror::Error;
@@ -116,7 +114,7 @@ struct Row {
 
 /// A resource found in a template, ready to resolve or not.
 enum Found {
-    Ready(Box<cross_region_param::protocol::Request>),
+    Ready(Box<cross_region_param::Request>),
     Unknown(Unknown),
     /// Evaluating it went past a limit: it fails, as CloudFormation would.
     GaveUp(String),

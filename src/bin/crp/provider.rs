@@ -11,9 +11,10 @@ use std::sync::Arc;
 
 use aws_config::Region;
 use aws_smithy_types::error::display::DisplayErrorContext;
-use cross_region_param::AwsClients;
-use cross_region_param::protocol::{Answer, Request, RequestType, ResponseSender, RetryPolicy};
-use cross_region_param::{Config, Deadline, Provider, Resolver};
+use cross_region_param::{
+    Answer, AwsClients, Config, Deadline, Provider, Request, RequestType, Resolver, ResponseSender,
+    RetryPolicy,
+};
 use serde_json::Value;
 use thiserror::Error;
 

@@ -47,7 +47,7 @@ pub enum TemplateErrorKind {
     },
     /// Refused by the first pass over its YAML (a tag, an alias expansion).
     #[error("{0}")]
-    Refused(#[from] crate::yaml_scan::Refusal),
+    Refused(#[from] crate::yaml_scan::ScanRefusal),
     /// Not JSON.
     #[error("not valid JSON: {0}")]
     Json(#[from] serde_json::Error),

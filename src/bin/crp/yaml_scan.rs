@@ -33,7 +33,7 @@ const CORE_PREFIX: &str = "tag:yaml.org,2002:";
 
 /// Why a YAML document is refused before it is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub enum ScanRefusal {
     /// A tag CloudFormation does not know, with its 1-based line.
     Tag {
         /// The tag, as written (`!!python/...`).
@@ -55,7 +55,7 @@ pub enum Refusal {
     },
 }
 
-impl std::fmt::Display for Refusal {
+impl std::fmt::Display for ScanRefusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Tag { tag, line } => write!(
@@ -73,11 +73,11 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-impl std::error::Error for Refusal {}
+impl std::error::Error for ScanRefusal {}
 
 /// Checks `text`'s tags and bounds its expanded size by `limit`. A syntax
 /// error ends the pass quietly: the YAML reader reports it, better.
-pub fn scan(text: &str, limit: usize) -> Result<(), Refusal> {
+pub fn scan(text: &str, limit: usize) -> Result<(), ScanRefusal> {
     let mut events = Events::new(text.as_bytes());
     let mut expanded: usize = 0;
     // Anchors whose node is still open: (name, size when it opened).
@@ -110,7 +110,7 @@ pub fn scan(text: &str, limit: usize) -> Result<(), Refusal> {
                     .iter()
                     .any(|(a, _)| a.as_deref() == Some(name.as_slice()))
                 {
-                    return Err(Refusal::RecursiveAlias { line });
+                    return Err(ScanRefusal::RecursiveAlias { line });
                 }
                 let cost = anchors.get(&name).copied().unwrap_or(NODE_COST);
                 expanded = expanded.saturating_add(cost);
@@ -118,13 +118,13 @@ pub fn scan(text: &str, limit: usize) -> Result<(), Refusal> {
             Kind::Other => {}
         }
         if expanded > limit {
-            return Err(Refusal::TooLarge { limit, line });
+            return Err(ScanRefusal::TooLarge { limit, line });
         }
     }
     Ok(())
 }
 
-fn check_tag(tag: &str, line: usize) -> Result<(), Refusal> {
+fn check_tag(tag: &str, line: usize) -> Result<(), ScanRefusal> {
     // Local tags (`!Ref`) are CloudFormation's short forms; the reader
     // names an unknown one itself.
     if tag.starts_with('!') {
@@ -134,12 +134,12 @@ fn check_tag(tag: &str, line: usize) -> Result<(), Refusal> {
         if CORE_TAGS.contains(&core) {
             return Ok(());
         }
-        return Err(Refusal::Tag {
+        return Err(ScanRefusal::Tag {
             tag: shown(&format!("!!{core}")),
             line,
         });
     }
-    Err(Refusal::Tag {
+    Err(ScanRefusal::Tag {
         tag: shown(&format!("!<{tag}>")),
         line,
     })
@@ -332,7 +332,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             e,
-            Refusal::Tag {
+            ScanRefusal::Tag {
                 tag: "!!python/object/apply:os.system".into(),
                 line: 2
             }
@@ -341,7 +341,7 @@ mod tests {
         assert!(e.to_string().contains("!<tag:example.com,2000:x>"), "{e}");
         assert!(matches!(
             scan("a: !!binary aGk=\n", LIMIT),
-            Err(Refusal::Tag { .. })
+            Err(ScanRefusal::Tag { .. })
         ));
     }
 
@@ -360,7 +360,10 @@ mod tests {
         }
         assert_eq!(scan(&text, LIMIT), Ok(()));
         let e = scan(&text, 100_000).unwrap_err();
-        assert!(matches!(e, Refusal::TooLarge { limit: 100_000, .. }), "{e}");
+        assert!(
+            matches!(e, ScanRefusal::TooLarge { limit: 100_000, .. }),
+            "{e}"
+        );
     }
 
     #[test]
@@ -372,7 +375,10 @@ mod tests {
                 "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
             ));
         }
-        assert!(matches!(scan(&text, LIMIT), Err(Refusal::TooLarge { .. })));
+        assert!(matches!(
+            scan(&text, LIMIT),
+            Err(ScanRefusal::TooLarge { .. })
+        ));
     }
 
     #[test]
