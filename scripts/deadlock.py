@@ -468,6 +468,16 @@ def part2(out: Out, aws: moto.LocalAws, steps: dict, binary: str) -> None:
             f"{lid} keeps its id and Data: the distribution still runs {arns[-1]}",
         )
 
+        out.say("  Step 6: the fix (128 MB) is published; the consumer's next deploy takes it")
+        lam.update_function_configuration(FunctionName=FUNCTION, MemorySize=128)
+        fixed = lam.publish_version(FunctionName=FUNCTION)["FunctionArn"]
+        resource["Properties"]["Refresh"] = "fixed-version"
+        st = app.deploy(template)
+        out.calls(app)
+        out.check(st == "UPDATE_COMPLETE", f"{CONSUMER} UPDATE_COMPLETE after the rollback (got {st})")
+        got = app.resources[lid].data.get("VersionArn")
+        out.check(got == fixed, f"the provider delivered {fixed}, the fixed version")
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
