@@ -318,11 +318,7 @@ impl AwsClients {
         Self::with_origin(Origin::Environment, OnceCell::new_with(Some(base)), http)
     }
 
-    fn with_origin(
-        origin: Origin,
-        base: OnceCell<SdkConfig>,
-        http: Option<SdkHttpClient>,
-    ) -> Self {
+    fn with_origin(origin: Origin, base: OnceCell<SdkConfig>, http: Option<SdkHttpClient>) -> Self {
         Self {
             origin,
             base,

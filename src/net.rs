@@ -224,6 +224,35 @@ impl SdkHttpClient {
         }
     }
 
+    /// PUTs `body` to `url` on the pool's connections, with the empty
+    /// `Content-Type` CloudFormation's presigned URLs are signed for, all
+    /// within `limit` (connecting included). Redirects come back as they
+    /// are. The error text never holds the URL.
+    pub(crate) async fn put(
+        &self,
+        url: &str,
+        body: &[u8],
+        limit: Duration,
+    ) -> Result<http::Response<Bytes>, String> {
+        let pool = self.pool().map_err(|p| match p {
+            ConnectorProblem::Tls(e) => e.to_string(),
+            ConnectorProblem::Build(m) => format!("cannot build the HTTP client: {m}"),
+        })?;
+        let request = http::Request::put(url)
+            .header(http::header::CONTENT_TYPE, "")
+            .header(http::header::CONTENT_LENGTH, body.len())
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .map_err(|_| "the response URL is not a valid request target".to_owned())?;
+        let sent = pool.send(request, Some(limit), Some(limit));
+        match tokio::time::timeout(limit, sent).await {
+            Err(_) | Ok(Err(CallError::Timeout(_))) => {
+                Err(format!("no answer within {} ms", limit.as_millis()))
+            }
+            Ok(Err(CallError::Io(e) | CallError::User(e))) => Err(e.to_string()),
+            Ok(Ok(response)) => Ok(response),
+        }
+    }
+
     fn pool(&self) -> Result<Arc<Pool>, ConnectorProblem> {
         self.pool
             .get_or_init(|| {
@@ -238,7 +267,7 @@ impl SdkHttpClient {
 }
 
 /// Whether a proxy is configured in the environment, as reqwest reads it.
-fn proxied() -> bool {
+pub(crate) fn proxied() -> bool {
     [
         "HTTPS_PROXY",
         "https_proxy",
