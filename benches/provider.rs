@@ -14,8 +14,12 @@ mod support;
 
 #[path = "provider/chart.rs"]
 mod chart;
+#[path = "provider/cross.rs"]
+mod cross;
 #[path = "provider/lambda_api.rs"]
 mod lambda_api;
+#[path = "provider/relay.rs"]
+mod relay;
 #[path = "provider/scale.rs"]
 mod scale;
 
@@ -52,19 +56,25 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn event() -> Value {
     // Only properties both handlers accept: CDK's reader takes Region and
     // ParameterName (and returns the value as FunctionArn).
+    event_with(json!({
+        "Region": "us-east-1",
+        "ParameterName": PARAMETER,
+    }))
+}
+
+/// A Create of a resource with these properties (a ServiceToken is added).
+fn event_with(mut properties: Value) -> Value {
+    let token = "arn:aws:lambda:ap-northeast-1:123456789012:function:bench";
+    properties["ServiceToken"] = json!(token);
     json!({
         "RequestType": "Create",
-        "ServiceToken": "arn:aws:lambda:ap-northeast-1:123456789012:function:bench",
+        "ServiceToken": token,
         "ResponseURL": "set per run",
         "StackId": "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/BenchStack/4f1d2e00-0000-4000-8000-000000000001",
         "RequestId": "bench-request",
         "LogicalResourceId": "EdgeArn",
         "ResourceType": "Custom::CrossRegionStringParameterReader",
-        "ResourceProperties": {
-            "ServiceToken": "arn:aws:lambda:ap-northeast-1:123456789012:function:bench",
-            "Region": "us-east-1",
-            "ParameterName": PARAMETER,
-        },
+        "ResourceProperties": properties,
     })
 }
 
@@ -216,6 +226,37 @@ async fn main() {
     );
     print!("{report}");
 
+    let env_ms = |name: &str, default: u64| {
+        Duration::from_millis(
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default),
+        )
+    };
+    let cross_pairs: usize = std::env::var("BENCH_XR_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    if cross_pairs > 0 {
+        let net = cross::Network::start(
+            &out_dir,
+            env_ms("BENCH_RTT_MS", 145),
+            env_ms("BENCH_APP_RTT_MS", 2),
+        )
+        .await;
+        let cases = cross::cases(PARAMETER).await;
+        let cross = cross::run(&net, &cases, &ours, cdk.as_ref(), cross_pairs).await;
+        let section = format!("\n## Cross-region\n\n{cross}");
+        print!("{section}");
+        report.push_str(&section);
+    }
+    if std::env::var("BENCH_LOOPBACK").is_ok_and(|v| v == "0") {
+        write_results(&out_dir, &report);
+        return;
+    }
+    let _ = writeln!(report, "\n## Loopback (moto, plain HTTP)\n");
+
     let mut a = Side::default();
     let mut b = Side::default();
     let mut ratios = Vec::new();
@@ -350,11 +391,7 @@ async fn main() {
     print!("{scale_table}");
     report.push_str(&scale_table);
 
-    let _ = std::fs::create_dir_all(&out_dir);
-    let results = out_dir.join("results.md");
-    if let Err(e) = std::fs::write(&results, &report) {
-        eprintln!("could not write {}: {e}", results.display());
-    }
+    write_results(&out_dir, &report);
     if !b.cold.is_empty() {
         let panels = [
             chart::Panel {
@@ -382,5 +419,13 @@ async fn main() {
             Err(e) => eprintln!("could not write {}: {e}", chart_path.display()),
         }
     }
-    println!("tables: {}", results.display());
+}
+
+fn write_results(dir: &std::path::Path, report: &str) {
+    let _ = std::fs::create_dir_all(dir);
+    let results = dir.join("results.md");
+    match std::fs::write(&results, report) {
+        Ok(()) => println!("tables: {}", results.display()),
+        Err(e) => eprintln!("could not write {}: {e}", results.display()),
+    }
 }

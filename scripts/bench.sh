@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # `make bench`: the release binary beside aws-cdk-lib's own
-# Custom::CrossRegionStringParameterReader handler, on the same moto, plus
-# scale figures (benches/provider.rs). Installs the pinned CDK handler
+# Custom::CrossRegionStringParameterReader handler, on the same moto: first
+# across an emulated cross-region network (TLS relays 145 ms away, timelines
+# of every connection and call), then on loopback (start-up cost), plus scale
+# figures (benches/provider.rs). Installs the pinned CDK handler
 # (benches/cdk/package-lock.json) into .tools/bench-cdk, never committed;
 # starts moto on a free loopback port and stops it however the run ends.
 #
-#   BENCH_PAIRS=20 make bench      # more pairs (default 12)
+#   BENCH_PAIRS=20 make bench      # more loopback pairs (default 12)
+#   BENCH_XR_PAIRS=9 make bench    # more cross-region pairs (default 5; 0 skips them)
+#   BENCH_RTT_MS=80 make bench     # another distance to the source region (default 145)
+#   BENCH_LOOPBACK=0 make bench    # cross-region figures only
 #   BENCH_CDK=0 make bench         # ours only, no node/npm needed
 #   make bench-chart               # also refresh the committed docs/benchmarks.svg
 #

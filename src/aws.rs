@@ -52,6 +52,11 @@ pub struct RegionClients {
     pub iam: LazyClient<aws_sdk_iam::Client>,
     /// STS (naming the account in error messages).
     pub sts: LazyClient<aws_sdk_sts::Client>,
+    /// The configuration the clients are built from.
+    config: Arc<SdkConfig>,
+    /// The provider's own HTTP client, when the configuration uses it: what
+    /// opens connections ahead of the calls that need them.
+    http: Option<SdkHttpClient>,
 }
 
 impl RegionClients {
@@ -71,7 +76,96 @@ impl RegionClients {
             cloudformation: LazyClient::new(&config, aws_sdk_cloudformation::Client::new),
             iam: LazyClient::new(&config, aws_sdk_iam::Client::new),
             sts: LazyClient::new(&config, aws_sdk_sts::Client::new),
+            config,
+            http: None,
         }
+    }
+
+    fn with_http(mut self, http: Option<SdkHttpClient>) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Starts opening a connection to `service`'s endpoint, so a call issued
+    /// later does not wait for TCP and TLS handshakes. Best effort: nothing
+    /// happens when the endpoint cannot be told or the configuration brought
+    /// its own HTTP client.
+    pub(crate) async fn preconnect(&self, service: Service) {
+        let Some(http) = &self.http else {
+            return;
+        };
+        if let Some(url) = endpoint_of(service, &self.config).await {
+            http.preconnect(&url, CONNECT_TIMEOUT);
+        }
+    }
+}
+
+/// A service the provider reads, for opening its connection ahead of need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Service {
+    /// SSM Parameter Store.
+    Ssm,
+    /// Lambda.
+    Lambda,
+    /// CloudFormation.
+    CloudFormation,
+    /// IAM.
+    Iam,
+}
+
+impl Service {
+    /// The service a source reads, by the source's label (`SSM`,
+    /// `FunctionName`, `StackName`).
+    pub(crate) fn read_by(label: &str) -> Option<Self> {
+        match label {
+            "SSM" => Some(Self::Ssm),
+            "FunctionName" => Some(Self::Lambda),
+            "StackName" => Some(Self::CloudFormation),
+            _ => None,
+        }
+    }
+}
+
+/// The partition's endpoint of one SDK crate's service for `config`.
+macro_rules! partition_endpoint {
+    ($sdk:ident, $config:expr) => {{
+        use $sdk::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+        let params = Params::builder()
+            .set_region($config.region().map(|r| r.as_ref().to_owned()))
+            .set_use_fips($config.use_fips())
+            .set_use_dual_stack($config.use_dual_stack())
+            .build()
+            .ok()?;
+        let endpoint = DefaultResolver::new()
+            .resolve_endpoint(&params)
+            .await
+            .ok()?;
+        Some(endpoint.url().to_owned())
+    }};
+}
+
+/// A service's base URL as the SDK picks it: `AWS_ENDPOINT_URL_<SERVICE>`,
+/// then the configuration's endpoint (`AWS_ENDPOINT_URL`), then the
+/// partition's.
+async fn endpoint_of(service: Service, config: &SdkConfig) -> Option<String> {
+    let var = match service {
+        Service::Ssm => "AWS_ENDPOINT_URL_SSM",
+        Service::Lambda => "AWS_ENDPOINT_URL_LAMBDA",
+        Service::CloudFormation => "AWS_ENDPOINT_URL_CLOUDFORMATION",
+        Service::Iam => "AWS_ENDPOINT_URL_IAM",
+    };
+    let set = std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| config.endpoint_url().map(str::to_owned));
+    if set.is_some() {
+        return set;
+    }
+    match service {
+        Service::Ssm => partition_endpoint!(aws_sdk_ssm, config),
+        Service::Lambda => partition_endpoint!(aws_sdk_lambda, config),
+        Service::CloudFormation => partition_endpoint!(aws_sdk_cloudformation, config),
+        Service::Iam => partition_endpoint!(aws_sdk_iam, config),
     }
 }
 
@@ -154,6 +248,8 @@ pub struct RoleToAssume {
 pub struct AwsClients {
     origin: Origin,
     base: OnceCell<SdkConfig>,
+    /// The HTTP client `base` uses, when it is the provider's own.
+    http: Option<SdkHttpClient>,
     regional: Mutex<HashMap<String, Arc<RegionClients>>>,
     assumed: Mutex<HashMap<RoleKey, Arc<RegionClients>>>,
 }
@@ -186,7 +282,11 @@ impl AwsClients {
     /// (credentials, and `AWS_ENDPOINT_URL` for local runs) with the
     /// provider's retry and timeout policy, when the first client is built.
     pub fn from_env() -> Self {
-        Self::with_origin(Origin::Environment, OnceCell::new())
+        Self::with_origin(
+            Origin::Environment,
+            OnceCell::new(),
+            Some(SdkHttpClient::default()),
+        )
     }
 
     /// Clients for a local AWS stand-in at `url` (moto in the tests), with
@@ -194,27 +294,35 @@ impl AwsClients {
     /// as [`Self::from_env`].
     #[cfg(feature = "testing")]
     pub fn with_endpoint(url: &str) -> Self {
-        Self::with_origin(Origin::Endpoint(url.to_owned()), OnceCell::new())
+        Self::with_origin(
+            Origin::Endpoint(url.to_owned()),
+            OnceCell::new(),
+            Some(SdkHttpClient::default()),
+        )
     }
 
     /// Wraps an already loaded configuration (the dry-run CLI, which finds
     /// credentials as the AWS CLI does). A configuration without an HTTP
     /// client gets the provider's own.
     pub fn from_config(base: SdkConfig) -> Self {
-        let base = if base.http_client().is_some() {
-            base
+        let (base, http) = if base.http_client().is_some() {
+            (base, None)
         } else {
-            base.to_builder()
-                .http_client(SdkHttpClient::shared())
-                .build()
+            let http = SdkHttpClient::default();
+            let base = base
+                .to_builder()
+                .http_client(SharedHttpClient::new(http.clone()))
+                .build();
+            (base, Some(http))
         };
-        Self::with_origin(Origin::Environment, OnceCell::new_with(Some(base)))
+        Self::with_origin(Origin::Environment, OnceCell::new_with(Some(base)), http)
     }
 
-    fn with_origin(origin: Origin, base: OnceCell<SdkConfig>) -> Self {
+    fn with_origin(origin: Origin, base: OnceCell<SdkConfig>, http: Option<SdkHttpClient>) -> Self {
         Self {
             origin,
             base,
+            http,
             regional: Mutex::new(HashMap::new()),
             assumed: Mutex::new(HashMap::new()),
         }
@@ -222,7 +330,9 @@ impl AwsClients {
 
     /// The shared configuration every client derives from, loaded on first use.
     pub async fn sdk_config(&self) -> &SdkConfig {
-        self.base.get_or_init(|| load(&self.origin)).await
+        self.base
+            .get_or_init(|| load(&self.origin, self.http.clone().unwrap_or_default()))
+            .await
     }
 
     /// The clients for `region`, built on first use and reused afterwards.
@@ -230,7 +340,9 @@ impl AwsClients {
         if let Some(found) = self.regional_cache().get(region) {
             return Arc::clone(found);
         }
-        let built = Arc::new(RegionClients::new(self.sdk_config().await, region));
+        let built = Arc::new(
+            RegionClients::new(self.sdk_config().await, region).with_http(self.http.clone()),
+        );
         // A concurrent request may have built the same entry meanwhile; keep
         // the first.
         Arc::clone(
@@ -305,7 +417,7 @@ impl AwsClients {
                     .build(),
             )
             .build();
-        let clients = Arc::new(RegionClients::new(&config, region));
+        let clients = Arc::new(RegionClients::new(&config, region).with_http(self.http.clone()));
         // A concurrent request may have built the same entry meanwhile; keep
         // the first so every caller shares one credentials cache.
         Ok(Arc::clone(
@@ -319,8 +431,8 @@ impl AwsClients {
 }
 
 /// Loads the shared SDK configuration from `origin`.
-async fn load(origin: &Origin) -> SdkConfig {
-    let mut loader = config_loader(SdkHttpClient::shared());
+async fn load(origin: &Origin, http: SdkHttpClient) -> SdkConfig {
+    let mut loader = config_loader(SharedHttpClient::new(http));
     match origin {
         Origin::Endpoint(url) => {
             loader = loader
@@ -566,11 +678,14 @@ fn retry_config() -> RetryConfig {
         .with_initial_backoff(Duration::from_millis(200))
 }
 
+/// How long opening a connection (TCP and TLS) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Bounds each attempt, so a silent endpoint costs seconds, not the whole
 /// Lambda timeout.
 fn timeout_config() -> TimeoutConfig {
     TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(3))
+        .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(Duration::from_secs(10))
         .build()
 }

@@ -15,11 +15,26 @@
 //! way to reach AWS. Nothing is read when it is unset. `crp` builds its own
 //! configuration with [`client_config`], from `AWS_CA_BUNDLE` or the selected
 //! profile's `ca_bundle`.
+//!
+//! The SDK's requests go out on connections this module keeps per endpoint
+//! (`pool`): a caller that knows it will need an endpoint opens a connection
+//! to it ahead of the call ([`SdkHttpClient::preconnect`]), and a request
+//! never opens a connection while one to its endpoint is idle or being
+//! opened for it. Across regions each new connection costs two round trips
+//! (TCP, TLS) before its first request. With a proxy configured
+//! (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`), requests go through reqwest,
+//! which honours it.
+
+mod pool;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use pool::{CallError, Pool};
 
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
@@ -174,6 +189,8 @@ pub struct SdkHttpClient {
     connectors: Arc<Mutex<HashMap<TimeoutKey, SharedHttpConnector>>>,
     /// The TLS configuration; `None` is the process-wide [`tls_config`].
     tls: Option<Arc<rustls::ClientConfig>>,
+    /// The connections every connector of this client shares, made on first use.
+    pool: Arc<OnceLock<Result<Arc<Pool>, ConnectorProblem>>>,
 }
 
 type TimeoutKey = (Option<Duration>, Option<Duration>);
@@ -188,10 +205,79 @@ impl SdkHttpClient {
     #[cfg(feature = "cli")]
     pub fn shared_with(tls: Arc<rustls::ClientConfig>) -> SharedHttpClient {
         SharedHttpClient::new(Self {
-            connectors: Arc::default(),
             tls: Some(tls),
+            ..Self::default()
         })
     }
+
+    /// Starts opening a connection to `url` (an endpoint's base URL) that a
+    /// request to it will take, so the TCP and TLS handshakes overlap
+    /// whatever the caller waits for meanwhile. Nothing happens when one is
+    /// idle or already being opened, or when requests go through a proxy.
+    /// Needs a tokio runtime.
+    pub fn preconnect(&self, url: &str, timeout: Duration) {
+        if proxied() {
+            return;
+        }
+        if let Ok(pool) = self.pool() {
+            pool.preconnect(url, timeout);
+        }
+    }
+
+    /// PUTs `body` to `url` on the pool's connections, with the empty
+    /// `Content-Type` CloudFormation's presigned URLs are signed for, all
+    /// within `limit` (connecting included). Redirects come back as they
+    /// are. The error text never holds the URL.
+    pub(crate) async fn put(
+        &self,
+        url: &str,
+        body: &[u8],
+        limit: Duration,
+    ) -> Result<http::Response<Bytes>, String> {
+        let pool = self.pool().map_err(|p| match p {
+            ConnectorProblem::Tls(e) => e.to_string(),
+            ConnectorProblem::Build(m) => format!("cannot build the HTTP client: {m}"),
+        })?;
+        let request = http::Request::put(url)
+            .header(http::header::CONTENT_TYPE, "")
+            .header(http::header::CONTENT_LENGTH, body.len())
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .map_err(|_| "the response URL is not a valid request target".to_owned())?;
+        let sent = pool.send(request, Some(limit), Some(limit));
+        match tokio::time::timeout(limit, sent).await {
+            Err(_) | Ok(Err(CallError::Timeout(_))) => {
+                Err(format!("no answer within {} ms", limit.as_millis()))
+            }
+            Ok(Err(CallError::Io(e) | CallError::User(e))) => Err(e.to_string()),
+            Ok(Ok(response)) => Ok(response),
+        }
+    }
+
+    fn pool(&self) -> Result<Arc<Pool>, ConnectorProblem> {
+        self.pool
+            .get_or_init(|| {
+                let tls = match &self.tls {
+                    Some(tls) => Arc::clone(tls),
+                    None => tls_config()?,
+                };
+                Ok(Arc::new(Pool::new(&tls)))
+            })
+            .clone()
+    }
+}
+
+/// Whether a proxy is configured in the environment, as reqwest reads it.
+pub(crate) fn proxied() -> bool {
+    [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ]
+    .iter()
+    .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }
 
 impl HttpClient for SdkHttpClient {
@@ -208,9 +294,46 @@ impl HttpClient for SdkHttpClient {
         connectors
             .entry(key)
             .or_insert_with(|| {
-                SharedHttpConnector::new(ReqwestConnector::new(self.tls.clone(), key))
+                if proxied() {
+                    SharedHttpConnector::new(ReqwestConnector::new(self.tls.clone(), key))
+                } else {
+                    SharedHttpConnector::new(PooledConnector {
+                        pool: self.pool(),
+                        timeouts: key,
+                    })
+                }
             })
             .clone()
+    }
+}
+
+/// Sends SDK requests on the pool's connections.
+#[derive(Debug)]
+struct PooledConnector {
+    pool: Result<Arc<Pool>, ConnectorProblem>,
+    timeouts: TimeoutKey,
+}
+
+impl HttpConnector for PooledConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let pool = match &self.pool {
+            Ok(pool) => Arc::clone(pool),
+            Err(problem) => return HttpConnectorFuture::ready(Err(problem.to_connector_error())),
+        };
+        let (connect, read) = self.timeouts;
+        HttpConnectorFuture::new(async move {
+            let request = to_http(request)?;
+            let response = pool
+                .send(request.map(Full::new), connect, read)
+                .await
+                .map_err(|e| match e {
+                    CallError::Timeout(e) => ConnectorError::timeout(e),
+                    CallError::Io(e) => ConnectorError::io(e),
+                    CallError::User(e) => ConnectorError::user(e),
+                })?;
+            SdkResponse::try_from(response.map(SdkBody::from))
+                .map_err(|e| ConnectorError::other(e.into(), None))
+        })
     }
 }
 
@@ -231,6 +354,18 @@ enum ConnectorProblem {
 impl From<TlsError> for ConnectorProblem {
     fn from(e: TlsError) -> Self {
         Self::Tls(e)
+    }
+}
+
+impl ConnectorProblem {
+    /// What every call fails with; the TLS error itself is the source, so
+    /// the classifier finds it.
+    fn to_connector_error(&self) -> ConnectorError {
+        let source: Box<dyn std::error::Error + Send + Sync> = match self {
+            Self::Tls(e) => Box::new(e.clone()),
+            Self::Build(m) => format!("cannot build the HTTP client: {m}").into(),
+        };
+        ConnectorError::other(source, None)
     }
 }
 
@@ -260,17 +395,7 @@ impl HttpConnector for ReqwestConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let client = match &self.client {
             Ok(client) => client.clone(),
-            Err(problem) => {
-                // The TLS error itself is the source, so the classifier finds it.
-                let source: Box<dyn std::error::Error + Send + Sync> = match problem {
-                    ConnectorProblem::Tls(e) => Box::new(e.clone()),
-                    ConnectorProblem::Build(m) => {
-                        format!("cannot build the HTTP client: {m}").into()
-                    }
-                };
-                let error = ConnectorError::other(source, None);
-                return HttpConnectorFuture::ready(Err(error));
-            }
+            Err(problem) => return HttpConnectorFuture::ready(Err(problem.to_connector_error())),
         };
         HttpConnectorFuture::new(async move {
             let request = to_reqwest(request)?;
@@ -286,16 +411,25 @@ impl HttpConnector for ReqwestConnector {
     }
 }
 
-/// The SDK's request as reqwest's: every body the provider sends is in memory.
-fn to_reqwest(request: HttpRequest) -> Result<reqwest::Request, ConnectorError> {
+/// The SDK's request with its body in memory, as every body the provider
+/// sends is.
+fn to_http(request: HttpRequest) -> Result<http::Request<Bytes>, ConnectorError> {
     let user = |e: Box<dyn std::error::Error + Send + Sync>| ConnectorError::user(e);
     let request = request.try_into_http1x().map_err(|e| user(e.into()))?;
     let (parts, body) = request.into_parts();
     let bytes = body
         .bytes()
-        .ok_or_else(|| user("streaming request bodies are not supported".into()))?
-        .to_vec();
-    reqwest::Request::try_from(http::Request::from_parts(parts, bytes)).map_err(|e| user(e.into()))
+        .ok_or_else(|| user("streaming request bodies are not supported".into()))?;
+    Ok(http::Request::from_parts(
+        parts,
+        Bytes::copy_from_slice(bytes),
+    ))
+}
+
+/// The SDK's request as reqwest's.
+fn to_reqwest(request: HttpRequest) -> Result<reqwest::Request, ConnectorError> {
+    let request = to_http(request)?.map(|b| b.to_vec());
+    reqwest::Request::try_from(request).map_err(|e| ConnectorError::user(e.into()))
 }
 
 /// Timeouts and connection failures are transient to the SDK's retry policy.

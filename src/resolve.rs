@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::aws::{AssumeRoleError, AwsClients, RegionClients};
+use crate::aws::{AssumeRoleError, AwsClients, RegionClients, Service};
 use crate::config::{Config, Refusal};
 use crate::properties::ResourceProperties;
 use crate::reason::{LIST_BUDGET, listed, numbered};
@@ -158,6 +158,14 @@ impl Resolver {
         match &props.role {
             None => Ok(self.clients.region(&props.region).await),
             Some(role) => {
+                // The reads wait for the role's credentials, not for their
+                // connections: those are opened while STS answers.
+                let own = self.clients.region(&props.region).await;
+                for source in &props.sources {
+                    if let Some(service) = Service::read_by(source.label()) {
+                        own.preconnect(service).await;
+                    }
+                }
                 let session =
                     crate::aws::session_name(&requester.stack_id, &requester.logical_resource_id);
                 self.clients

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
+use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
 use aws_sdk_ssm::types::ParameterType;
 use cross_region_param::{Answer, Deadline, Request, RequestType};
 use serde_json::{Value, json};
@@ -108,45 +108,6 @@ async fn lambda(region: &str) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::from_conf(config)
 }
 
-/// An edge-ready function in us-east-1 with `versions` published versions;
-/// returns the newest version's ARN.
-async fn edge_function(name: &str, versions: u32) -> String {
-    let role = moto_role(name, true).await;
-    let lambda = lambda("us-east-1").await;
-    lambda
-        .create_function()
-        .function_name(name)
-        .role(&role)
-        .handler("index.handler")
-        .runtime(Runtime::Nodejs22x)
-        .architectures(Architecture::X8664)
-        .memory_size(128)
-        .timeout(5)
-        .code(FunctionCode::builder().zip_file(Blob::new("v0")).build())
-        .send()
-        .await
-        .unwrap();
-    let mut arn = String::new();
-    for n in 1..=versions {
-        // moto, like Lambda, publishes nothing new for unchanged code.
-        lambda
-            .update_function_code()
-            .function_name(name)
-            .zip_file(Blob::new(format!("v{n}")))
-            .send()
-            .await
-            .unwrap();
-        let out = lambda
-            .publish_version()
-            .function_name(name)
-            .send()
-            .await
-            .unwrap();
-        arn = out.function_arn().unwrap().to_owned();
-    }
-    arn
-}
-
 /// The must-show template: an edge function, a parameter named with `!Sub`
 /// from a parameter default, optionally one that does not exist, and an
 /// unrelated bucket.
@@ -195,7 +156,7 @@ Resources:
 async fn must_show_fixture(label: &str, versions: u32, domain: &str) -> (String, String, String) {
     let prefix = unique(&format!("crp-plan/{label}")).replace('/', "-");
     let function = function_name(label);
-    let newest = edge_function(&function, versions).await;
+    let newest = moto_edge_function(&function, versions).await;
     put_param(
         "us-east-1",
         &format!("/{prefix}/domain"),
@@ -561,7 +522,7 @@ async fn domain_stack(name: &str) {
 #[tokio::test]
 async fn a_cdk_cloud_assembly_is_planned_stack_by_stack() {
     let function = function_name("cdk");
-    let newest = edge_function(&function, 3).await;
+    let newest = moto_edge_function(&function, 3).await;
     let stack = function_name("domain");
     domain_stack(&stack).await;
     let dir = Scratch::new();
@@ -622,7 +583,7 @@ async fn a_cdk_cloud_assembly_is_planned_stack_by_stack() {
 async fn fifty_resources_are_planned_together() {
     let prefix = unique("/crp-plan/fifty");
     let function = function_name("fifty");
-    edge_function(&function, 2).await;
+    moto_edge_function(&function, 2).await;
     let mut template = String::from("Resources:\n");
     for i in 0..50 {
         put_param(

@@ -457,3 +457,73 @@ async fn a_misconfigured_provider_answers_failed_instead_of_leaving_stacks_waiti
         "the provider is misconfigured: CRP_ALLOWED_REGIONS: 'tokyo' is not an AWS region code (value \"us-east-1,tokyo\"); fix the provider stack's parameters and redeploy it"
     );
 }
+
+/// The answer's connection is opened while the sources are read, not after:
+/// AWS here holds its answer until the response endpoint has accepted a
+/// connection (for at most 10 s), so without the early connection it answers
+/// late and says so.
+#[tokio::test]
+async fn the_response_connection_is_opened_while_the_sources_are_read() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::net::TcpListener;
+    use tokio::sync::Notify;
+
+    let accepted = Arc::new(Notify::new());
+    let response = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let response_url = format!(
+        "http://{}/response?X-Amz-Signature=s",
+        response.local_addr().unwrap()
+    );
+    let put_body = Arc::new(std::sync::Mutex::new(None));
+    let receiver = {
+        let (accepted, put_body) = (Arc::clone(&accepted), Arc::clone(&put_body));
+        tokio::spawn(async move {
+            let (mut stream, _) = response.accept().await.unwrap();
+            accepted.notify_one();
+            let request = support::http::read_request(&mut stream).await;
+            *put_body.lock().unwrap() = request.map(|r| r.json());
+            support::http::write_response(&mut stream, 200, &[], b"").await;
+        })
+    };
+
+    let aws = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let aws_url = format!("http://{}", aws.local_addr().unwrap());
+    let answered_after_connect = Arc::new(AtomicBool::new(false));
+    let aws_task = {
+        let flag = Arc::clone(&answered_after_connect);
+        tokio::spawn(async move {
+            let (mut stream, _) = aws.accept().await.unwrap();
+            support::http::read_request(&mut stream).await;
+            let waited = tokio::time::timeout(Duration::from_secs(10), accepted.notified()).await;
+            flag.store(waited.is_ok(), Ordering::SeqCst);
+            let body = json!({
+                "Parameters": [{
+                    "Name": "/myapp/a", "Type": "String", "Value": "v", "Version": 1,
+                    "LastModifiedDate": 1_700_000_000.0, "DataType": "text",
+                    "ARN": "arn:aws:ssm:us-east-1:123456789012:parameter/myapp/a"
+                }],
+                "InvalidParameters": []
+            });
+            support::http::write_response(&mut stream, 200, &[], body.to_string().as_bytes()).await;
+        })
+    };
+
+    let provider = provider_for(&aws_url, test_config(&[])).await;
+    let event = create_event(
+        &response_url,
+        json!({"Region": "us-east-1", "ParameterName": "/myapp/a"}),
+    );
+    provider
+        .handle_json(event, Deadline::after(Duration::from_secs(30)))
+        .await
+        .unwrap();
+    aws_task.await.unwrap();
+    receiver.await.unwrap();
+    assert!(
+        answered_after_connect.load(Ordering::SeqCst),
+        "the response endpoint saw no connection while AWS was being asked"
+    );
+    let body = put_body.lock().unwrap().clone().expect("one PUT");
+    assert_eq!(body["Status"], "SUCCESS", "{body}");
+    assert_eq!(body["Data"]["Value"], "v");
+}

@@ -7,21 +7,26 @@
 //   node driver.js HANDLER_DIR
 //
 // CDK's entry point sends its PUT with `https` and drops the URL's port; the
-// benchmark's receiver is plain HTTP on loopback, so the one thing replaced is
-// the entry point's own hook for sending that request (`external.sendHttpRequest`):
-// the same PUT, to the host and port of the event's ResponseURL, over http.
+// benchmark's receiver is on loopback, on a port of its own, plain HTTP
+// (loopback figures) or TLS behind a relay (cross-region figures). So the one
+// thing replaced is the entry point's own hook for sending that request
+// (`external.sendHttpRequest`): the same PUT, to the host, port and scheme of
+// the event's ResponseURL (a TLS one trusted through NODE_EXTRA_CA_CERTS).
 'use strict';
 const http = require('node:http');
+const https = require('node:https');
 const path = require('node:path');
 
 const api = process.env.AWS_LAMBDA_RUNTIME_API;
 const entry = require(path.resolve(process.argv[2], '__entrypoint__.js'));
-let responsePort = 80;
+let responseUrl = new URL('http://127.0.0.1/');
 
 entry.external.sendHttpRequest = (options, body) =>
   new Promise((resolve, reject) => {
-    const req = http.request(
-      { ...options, hostname: '127.0.0.1', port: responsePort },
+    const client = responseUrl.protocol === 'https:' ? https : http;
+    const port = Number(responseUrl.port) || (client === https ? 443 : 80);
+    const req = client.request(
+      { ...options, hostname: responseUrl.hostname, port },
       (res) => {
         res.resume();
         res.on('end', resolve);
@@ -52,7 +57,7 @@ async function main() {
     const next = await call('GET', 'invocation/next');
     const id = next.headers['lambda-runtime-aws-request-id'];
     const event = JSON.parse(next.body);
-    responsePort = Number(new URL(event.ResponseURL).port) || 80;
+    responseUrl = new URL(event.ResponseURL);
     const context = {
       awsRequestId: id,
       getRemainingTimeInMillis: () => Number(next.headers['lambda-runtime-deadline-ms']) - Date.now(),

@@ -12,6 +12,7 @@ use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
+use crate::relay::{Log, Relay};
 use crate::support::http::{read_request, write_response};
 
 /// How to start one side of the comparison.
@@ -23,9 +24,19 @@ pub struct Program {
     pub env: Vec<(String, String)>,
 }
 
+/// The ResponseURL's endpoint as a place of its own: a TLS relay `rtt` away
+/// in front of the receiver, recording into `log`.
+pub struct ResponsePlace {
+    pub rtt: Duration,
+    pub tls: Arc<rustls::ServerConfig>,
+    pub log: Log,
+}
+
 /// What one process did.
 #[derive(Debug, Clone)]
 pub struct Run {
+    /// When the process was started (timelines are relative to it).
+    pub started: Instant,
     /// Process start to the first response PUT received.
     pub cold: Duration,
     /// For each later invocation: event handed out to its PUT received.
@@ -60,6 +71,15 @@ type Shared = Arc<(Mutex<Seen>, Notify)>;
 /// ResponseURL is pointed at this run's receiver), waits until every
 /// invocation is posted back, then kills it and reads its accounting.
 pub async fn run(program: &Program, events: Vec<Value>) -> Result<Run, String> {
+    run_at(program, events, None).await
+}
+
+/// [`run`], with the ResponseURL behind `place` (https, `localhost`) when given.
+pub async fn run_at(
+    program: &Program,
+    events: Vec<Value>,
+    place: Option<&ResponsePlace>,
+) -> Result<Run, String> {
     let runtime = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
@@ -69,12 +89,32 @@ pub async fn run(program: &Program, events: Vec<Value>) -> Result<Run, String> {
     let runtime_port = runtime.local_addr().map_err(|e| e.to_string())?.port();
     let receiver_port = receiver.local_addr().map_err(|e| e.to_string())?.port();
     let total = events.len();
+    let front = match place {
+        Some(place) => {
+            let upstream = receiver.local_addr().map_err(|e| e.to_string())?;
+            let relay = Relay::start(
+                "response",
+                place.rtt,
+                Some(Arc::clone(&place.tls)),
+                upstream,
+                Arc::clone(&place.log),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            Some(relay)
+        }
+        None => None,
+    };
+    let base = front.as_ref().map_or_else(
+        || format!("http://127.0.0.1:{receiver_port}"),
+        |relay| relay.url(true),
+    );
     let shared: Shared = Arc::default();
     {
         let mut seen = lock(&shared);
         for (i, mut event) in events.into_iter().enumerate() {
             event["ResponseURL"] = Value::String(format!(
-                "http://127.0.0.1:{receiver_port}/cloudformation-response/{i}?X-Amz-Signature=bench"
+                "{base}/cloudformation-response/{i}?X-Amz-Signature=bench"
             ));
             seen.queue.push_back((format!("inv-{i}"), event));
         }
@@ -144,7 +184,9 @@ pub async fn run(program: &Program, events: Vec<Value>) -> Result<Run, String> {
     let warm = (1..total)
         .map(|i| seen.puts[i].0.duration_since(seen.served[i]))
         .collect();
+    drop(front);
     Ok(Run {
+        started: start,
         cold,
         warm,
         cpu,

@@ -161,6 +161,7 @@ impl<R: Resolve> Provider<R> {
                 return Err(e.into());
             }
         };
+        self.sender.preconnect(&url);
         if deadline.fallback {
             tracing::warn!("the runtime's deadline is unusable; using the fallback budget");
         }

@@ -18,6 +18,7 @@ use thiserror::Error;
 use tokio::time::Instant;
 
 use crate::config::Config;
+use crate::net::SdkHttpClient;
 
 /// Less time than this left is not worth an attempt.
 const MIN_ATTEMPT: Duration = Duration::from_millis(100);
@@ -147,10 +148,17 @@ pub enum SendError {
     },
 }
 
-/// Sends responses; holds one HTTP client for the life of the process.
+/// How long opening the response endpoint's connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Sends responses; holds its HTTP clients for the life of the process.
 #[derive(Debug, Clone)]
 pub struct ResponseSender {
+    /// Used when a proxy is configured (reqwest honours the proxy variables).
     http: reqwest::Client,
+    /// Used otherwise: the pool's connections, so the one connection the
+    /// answer needs is opened while the request is resolved ([`Self::preconnect`]).
+    direct: Option<SdkHttpClient>,
     policy: RetryPolicy,
 }
 
@@ -159,10 +167,55 @@ impl ResponseSender {
     pub fn new(policy: RetryPolicy) -> Result<Self, reqwest::Error> {
         let http = crate::net::reqwest_builder()
             .unwrap_or_else(|_| reqwest::Client::builder())
-            .connect_timeout(Duration::from_secs(5))
+            .connect_timeout(CONNECT_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self { http, policy })
+        let direct = (!crate::net::proxied()).then(SdkHttpClient::default);
+        Ok(Self {
+            http,
+            direct,
+            policy,
+        })
+    }
+
+    /// Starts opening the connection the answer to `url` will go out on, so
+    /// its handshakes overlap the reads instead of following them.
+    pub(crate) fn preconnect(&self, url: &ResponseUrl) {
+        if let Some(direct) = &self.direct {
+            direct.preconnect(url.url.as_str(), CONNECT_TIMEOUT);
+        }
+    }
+
+    /// One PUT attempt: the status and `Location` it got, or why it failed
+    /// (never with the URL's query).
+    async fn attempt(
+        &self,
+        url: &ResponseUrl,
+        body: &[u8],
+        timeout: Duration,
+    ) -> Result<(StatusCode, Option<String>), String> {
+        let location = |headers: &http::HeaderMap| {
+            headers
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        if let Some(direct) = &self.direct {
+            let response = direct.put(url.url.as_str(), body, timeout).await?;
+            return Ok((response.status(), location(response.headers())));
+        }
+        let response = self
+            .http
+            .put(url.url.clone())
+            .header(CONTENT_TYPE, "")
+            .header(CONTENT_LENGTH, body.len())
+            .body(body.to_vec())
+            .timeout(timeout)
+            .send()
+            .await
+            // Strip the URL: reqwest's error text would include the query.
+            .map_err(|e| e.without_url().to_string())?;
+        Ok((response.status(), location(response.headers())))
     }
 
     /// A sender with the same policy and an HTTP client of its own, sharing
@@ -192,39 +245,18 @@ impl ResponseSender {
                 });
             }
             let timeout = self.policy.attempt_timeout.min(remaining);
-            let result = self
-                .http
-                .put(url.url.clone())
-                .header(CONTENT_TYPE, "")
-                .header(CONTENT_LENGTH, body.len())
-                .body(body.clone())
-                .timeout(timeout)
-                .send()
-                .await;
-            let failure = match result {
-                Ok(resp) if resp.status().is_success() => return Ok(attempt),
-                Ok(resp) if resp.status().is_server_error() => format!("HTTP {}", resp.status()),
-                Ok(resp) if resp.status().is_redirection() => {
-                    let location = resp
-                        .headers()
-                        .get(LOCATION)
-                        .and_then(|v| v.to_str().ok())
-                        .map_or_else(
-                            || "nowhere (no Location header)".to_owned(),
-                            |l| redact_location(&url.url, l),
-                        );
-                    return Err(SendError::Redirected {
-                        status: resp.status(),
-                        location,
-                    });
+            let failure = match self.attempt(url, &body, timeout).await {
+                Ok((status, _)) if status.is_success() => return Ok(attempt),
+                Ok((status, _)) if status.is_server_error() => format!("HTTP {status}"),
+                Ok((status, location)) if status.is_redirection() => {
+                    let location = location.map_or_else(
+                        || "nowhere (no Location header)".to_owned(),
+                        |l| redact_location(&url.url, &l),
+                    );
+                    return Err(SendError::Redirected { status, location });
                 }
-                Ok(resp) => {
-                    return Err(SendError::Rejected {
-                        status: resp.status(),
-                    });
-                }
-                // Strip the URL: reqwest's error text would include the query.
-                Err(e) => e.without_url().to_string(),
+                Ok((status, _)) => return Err(SendError::Rejected { status }),
+                Err(failure) => failure,
             };
             tracing::warn!(attempt, failure = %failure, url = %url.redacted(), "response PUT failed");
             let next_wait = backoff.min(self.policy.max_backoff);

@@ -20,7 +20,7 @@ use thiserror::Error;
 
 use super::edge::{self, EdgeEventType, EdgeFacts, RoleTrust, is_version_number};
 use super::{Contribution, Kind, Source, SourceError};
-use crate::aws::RegionClients;
+use crate::aws::{RegionClients, Service};
 use crate::aws_error::AwsCallError;
 use crate::input::Reader;
 use crate::progress::Progress;
@@ -328,23 +328,52 @@ async fn read_function(
     let region = clients.region.as_str();
     let target = Target::new(spec, region)?;
     let lambda = &clients.lambda;
+    if spec.edge_event_type.is_some() {
+        // The role check reads IAM, another endpoint: its TCP and TLS
+        // handshakes overlap the Lambda calls instead of following them.
+        clients.preconnect(Service::Iam).await;
+    }
 
-    let (version, note) = match target.qualifier.as_deref() {
-        None => (highest_published(lambda, &target, progress).await?, None),
+    // The listed version's role, when the list named the version: its trust
+    // policy is read beside the version's configuration, not after it.
+    let (version, listed_role, note) = match target.qualifier.as_deref() {
+        None => {
+            let (version, role) = highest_published(lambda, &target, progress).await?;
+            (version, role, None)
+        }
         Some("$LATEST") => {
             return Err(LambdaError::LatestNotAllowed {
                 function: target.display.clone(),
             });
         }
-        Some(number) if is_version_number(number) => (number.to_owned(), None),
-        Some(alias) => alias_version(lambda, &target, alias, progress).await?,
+        Some(number) if is_version_number(number) => (number.to_owned(), None, None),
+        Some(alias) => {
+            let (version, note) = alias_version(lambda, &target, alias, progress).await?;
+            (version, None, note)
+        }
     };
 
-    let config = active_configuration(lambda, &target, &version, progress).await?;
+    let early_trust = async {
+        match (spec.edge_event_type, &listed_role) {
+            (Some(_), Some(role)) => Some(role_trust(&clients.iam, Some(role), progress).await),
+            _ => None,
+        }
+    };
+    let (config, early_trust) = futures::future::try_join(
+        active_configuration(lambda, &target, &version, progress),
+        early_trust.map(Ok),
+    )
+    .await?;
     let arns = VersionArns::of(&config, &target, &version)?;
 
     if let Some(event) = spec.edge_event_type {
-        let facts = edge_facts(clients, &config, &arns, &version, progress).await;
+        // A published version's role cannot change, so the listed one is the
+        // configuration's; read again only if they ever differ.
+        let role = match early_trust {
+            Some(trust) if listed_role.as_deref() == config.role() => trust,
+            _ => role_trust(&clients.iam, config.role(), progress).await,
+        };
+        let facts = edge_facts(&clients.region, &config, &arns, &version, role);
         let problems = edge::violations(event, &facts);
         if !problems.is_empty() {
             return Err(LambdaError::NotEdgeCompatible {
@@ -450,13 +479,14 @@ fn is_not_found(e: &AwsCallError) -> bool {
     e.has_code("ResourceNotFoundException")
 }
 
-/// The highest numbered version over every page. Lambda documents no order
-/// for the list, so every page is read and compared by number.
+/// The highest numbered version over every page, and its execution role as
+/// the list gives it. Lambda documents no order for the list, so every page
+/// is read and compared by number.
 async fn highest_published(
     lambda: &aws_sdk_lambda::Client,
     target: &Target,
     progress: &Progress,
-) -> Result<String, LambdaError> {
+) -> Result<(String, Option<String>), LambdaError> {
     let region = target.region.as_str();
     let _step = progress.step(format!(
         "lambda:ListVersionsByFunction in {region} for {}",
@@ -468,7 +498,7 @@ async fn highest_published(
         .max_items(PAGE_SIZE)
         .into_paginator()
         .send();
-    let mut highest: Option<u64> = None;
+    let mut highest: Option<(u64, Option<String>)> = None;
     while let Some(page) = pages.next().await {
         let out = match page {
             Ok(out) => out,
@@ -482,15 +512,17 @@ async fn highest_published(
                 });
             }
         };
-        let numbers = out
-            .versions()
-            .iter()
-            .filter_map(|v| v.version())
-            .filter_map(|v| v.parse::<u64>().ok());
-        highest = highest.max(numbers.max());
+        for listed in out.versions() {
+            let Some(n) = listed.version().and_then(|v| v.parse::<u64>().ok()) else {
+                continue;
+            };
+            if highest.as_ref().is_none_or(|(h, _)| n > *h) {
+                highest = Some((n, listed.role().map(str::to_owned)));
+            }
+        }
     }
     match highest {
-        Some(n) => Ok(n.to_string()),
+        Some((n, role)) => Ok((n.to_string(), role)),
         // An unknown function may list as empty rather than fail, so an
         // empty list alone cannot tell "missing" from "never published".
         None => {
@@ -733,12 +765,12 @@ impl VersionArns {
 }
 
 /// Everything the edge check needs, from the configuration and the role.
-async fn edge_facts(
-    clients: &RegionClients,
+fn edge_facts(
+    region: &str,
     config: &GetFunctionConfigurationOutput,
     arns: &VersionArns,
     version: &str,
-    progress: &Progress,
+    role: RoleTrust,
 ) -> EdgeFacts {
     // The ARN says where the function really lives, whatever Region said.
     let region = arns
@@ -746,7 +778,7 @@ async fn edge_facts(
         .split(':')
         .nth(3)
         .filter(|r| !r.is_empty())
-        .unwrap_or(&clients.region)
+        .unwrap_or(region)
         .to_owned();
     EdgeFacts {
         region,
@@ -767,7 +799,7 @@ async fn edge_facts(
         memory_mb: config.memory_size(),
         timeout_s: config.timeout(),
         code_size_bytes: config.code_size(),
-        role: role_trust(&clients.iam, config.role(), progress).await,
+        role,
     }
 }
 

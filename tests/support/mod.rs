@@ -71,6 +71,50 @@ pub async fn moto_role(name: &str, edge: bool) -> String {
     out.role().unwrap().arn().to_owned()
 }
 
+/// An edge-ready function in us-east-1 on moto (Node.js, x86_64, 128 MB, 5 s,
+/// a role trusting Lambda@Edge) with `versions` published versions;
+/// returns the newest version's ARN.
+pub async fn moto_edge_function(name: &str, versions: u32) -> String {
+    let role = moto_role(name, true).await;
+    let lambda = aws_sdk_lambda::Client::new(&moto_config().await);
+    lambda
+        .create_function()
+        .function_name(name)
+        .role(&role)
+        .handler("index.handler")
+        .runtime(aws_sdk_lambda::types::Runtime::Nodejs22x)
+        .architectures(aws_sdk_lambda::types::Architecture::X8664)
+        .memory_size(128)
+        .timeout(5)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new("v0"))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut arn = String::new();
+    for n in 1..=versions {
+        // moto, like Lambda, publishes nothing new for unchanged code.
+        lambda
+            .update_function_code()
+            .function_name(name)
+            .zip_file(aws_sdk_lambda::primitives::Blob::new(format!("v{n}")))
+            .send()
+            .await
+            .unwrap();
+        let out = lambda
+            .publish_version()
+            .function_name(name)
+            .send()
+            .await
+            .unwrap();
+        arn = out.function_arn().unwrap().to_owned();
+    }
+    arn
+}
+
 /// A name no other test uses, since every test shares one moto server.
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
