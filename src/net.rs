@@ -164,16 +164,23 @@ fn read_ca_bundle(bundle: &CaBundle) -> Result<Vec<CertificateDer<'static>>, Tls
 /// naming the file ([`SdkHttpClient`]); the answer to CloudFormation must
 /// still go out, so this falls back to the compiled-in roots alone.
 pub fn reqwest_builder() -> Result<reqwest::ClientBuilder, TlsError> {
-    let tls = match tls_config() {
-        Ok(tls) => tls,
+    Ok(builder_with(&*response_tls_config()?))
+}
+
+/// The TLS configuration the response PUT uses: [`tls_config`], or the
+/// compiled-in roots alone when `AWS_CA_BUNDLE` cannot be read, so a broken
+/// bundle fails the reads with a Reason naming the file and that Reason still
+/// reaches CloudFormation (its response hosts are publicly trusted).
+pub(crate) fn response_tls_config() -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    match tls_config() {
+        Ok(tls) => Ok(tls),
         Err(TlsError::CaBundleUnreadable { .. } | TlsError::CaBundleEmpty { .. }) => {
             static BUILT_IN: OnceLock<Result<Arc<rustls::ClientConfig>, TlsError>> =
                 OnceLock::new();
-            BUILT_IN.get_or_init(|| client_config(None)).clone()?
+            BUILT_IN.get_or_init(|| client_config(None)).clone()
         }
-        Err(other) => return Err(other),
-    };
-    Ok(builder_with(&tls))
+        Err(other) => Err(other),
+    }
 }
 
 fn builder_with(tls: &rustls::ClientConfig) -> reqwest::ClientBuilder {
@@ -204,10 +211,15 @@ impl SdkHttpClient {
     /// A client over this TLS configuration (`crp`'s, from [`client_config`]).
     #[cfg(feature = "cli")]
     pub fn shared_with(tls: Arc<rustls::ClientConfig>) -> SharedHttpClient {
-        SharedHttpClient::new(Self {
+        SharedHttpClient::new(Self::with_tls(tls))
+    }
+
+    /// A client over this TLS configuration rather than [`tls_config`].
+    pub(crate) fn with_tls(tls: Arc<rustls::ClientConfig>) -> Self {
+        Self {
             tls: Some(tls),
             ..Self::default()
-        })
+        }
     }
 
     /// Starts opening a connection to `url` (an endpoint's base URL) that a

@@ -104,3 +104,38 @@ async fn the_binary_answers_cloudformation_under_a_lambda_runtime() {
     );
     assert!(!logs.contains("from-us-east-1"), "values are never logged");
 }
+
+/// An `AWS_CA_BUNDLE` the Lambda cannot read fails the read with a Reason
+/// naming the file, and that Reason is still delivered: the answer's own
+/// connection falls back to the compiled-in roots rather than failing too.
+#[tokio::test]
+async fn an_unreadable_ca_bundle_is_a_reason_that_still_reaches_cloudformation() {
+    let receiver = Receiver::start().await;
+    let event = create_event(
+        &receiver.url(),
+        json!({"Region": "us-east-1", "ParameterName": "/crp-test/any"}),
+    );
+    let (port, reports) = runtime_api(vec![(event, now_ms() + 60_000)]).await;
+    let missing = "/nonexistent/crp-test/ca-bundle.pem";
+    let mut child = lambda_process(env!("CARGO_BIN_EXE_cross-region-param"), port)
+        .env("AWS_CA_BUNDLE", missing)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let done = eventually(Duration::from_secs(60), || {
+        !reports.lock().unwrap().is_empty()
+    })
+    .await;
+    let logs = kill_and_collect(&mut child).await;
+    assert!(done, "no invocation finished; logs:\n{logs}");
+    let body = receiver.only().json();
+    assert_eq!(body["Status"], "FAILED", "{body}");
+    assert!(
+        body["Reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(missing),
+        "{body}"
+    );
+}

@@ -170,7 +170,14 @@ impl ResponseSender {
             .connect_timeout(CONNECT_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        let direct = (!crate::net::proxied()).then(SdkHttpClient::default);
+        // The same trust as the reqwest client above, broken bundle included.
+        let direct = if crate::net::proxied() {
+            None
+        } else {
+            crate::net::response_tls_config()
+                .ok()
+                .map(SdkHttpClient::with_tls)
+        };
         Ok(Self {
             http,
             direct,
