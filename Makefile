@@ -18,6 +18,7 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy --no-default-features --lib --bins -- -D warnings
 
 # The Lambda package (arm64 bootstrap, zipped) without Docker.
 build:

@@ -37,8 +37,7 @@ use http_body_util::Full;
 use pool::{CallError, Pool};
 
 use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
-    SharedHttpConnector,
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::result::ConnectorError;
@@ -203,15 +202,12 @@ pub struct SdkHttpClient {
 type TimeoutKey = (Option<Duration>, Option<Duration>);
 
 impl SdkHttpClient {
-    /// A client ready to hand to `aws_config` or an SDK client builder.
-    pub fn shared() -> SharedHttpClient {
-        SharedHttpClient::new(Self::default())
-    }
-
     /// A client over this TLS configuration (`crp`'s, from [`client_config`]).
     #[cfg(feature = "cli")]
-    pub fn shared_with(tls: Arc<rustls::ClientConfig>) -> SharedHttpClient {
-        SharedHttpClient::new(Self::with_tls(tls))
+    pub fn shared_with(
+        tls: Arc<rustls::ClientConfig>,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+        aws_smithy_runtime_api::client::http::SharedHttpClient::new(Self::with_tls(tls))
     }
 
     /// A client over this TLS configuration rather than [`tls_config`].
