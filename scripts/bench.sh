@@ -43,15 +43,11 @@ if [ "${BENCH_CDK:-1}" != 0 ]; then
   export BENCH_CDK_HANDLER="$PWD/$dest/handler"
 fi
 
-port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p target
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" >target/moto-bench.log 2>&1 &
-moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  .venv/bin/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null && break
-  sleep 0.2
-done
+# moto from the project's one moto starter, which runs the rest of this script
+# under it and stops moto however the run ends.
+if [ -z "${CRP_TEST_MOTO_URL:-}" ]; then
+  exec .venv/bin/python scripts/demo/with_local_aws.py --bare bash scripts/bench.sh "$@"
+fi
 # What is measured is the Lambda binary exactly as it ships: release profile,
 # no `cli` feature. The harness itself is built in the dev profile, which it
 # shares with `make test` (a release build of it would compile the whole SDK a
@@ -62,7 +58,7 @@ cargo build --locked --release --no-default-features --bin cross-region-param
 target_dir=$(cargo metadata --format-version 1 --no-deps | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 export BENCH_CHART="${BENCH_CHART:-$target_dir/bench/benchmarks.svg}"
 mkdir -p "$(dirname "$BENCH_CHART")"
-CRP_TEST_MOTO_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
   AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
   BENCH_OURS_BIN="$target_dir/release/cross-region-param" \
   cargo bench --locked --profile dev --bench provider

@@ -7,20 +7,12 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 
-port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p target
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" >target/moto.log 2>&1 &
-moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
-
-# Wait (bounded) until moto answers.
-for _ in $(seq 1 100); do
-  if .venv/bin/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then
-    break
-  fi
-  sleep 0.2
-done
-export CRP_TEST_MOTO_URL="http://127.0.0.1:$port"
+# moto as the AWS endpoint, from the project's one moto starter: the rest of
+# this script runs under it, and it stops moto however the run ends. A moto
+# already named in CRP_TEST_MOTO_URL is used as it is.
+if [ -z "${CRP_TEST_MOTO_URL:-}" ]; then
+  exec .venv/bin/python scripts/demo/with_local_aws.py --bare bash scripts/test.sh "$@"
+fi
 # Keep the SDK away from any real AWS profile or metadata service.
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_SESSION_TOKEN

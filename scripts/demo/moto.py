@@ -171,8 +171,9 @@ class LocalAws:
         self.stop()
 
 
-def start() -> LocalAws:
-    """Starts moto on a free port of 127.0.0.1, with PATCHES applied."""
+def start(patched: bool = True) -> LocalAws:
+    """Starts moto on a free port of 127.0.0.1, with PATCHES applied unless `patched` is
+    False (the Rust tests and the benchmark talk to moto as it ships)."""
     from moto.server import ThreadedMotoServer
 
     # moto logs every request, every resource type it lacks, and (a custom
@@ -180,7 +181,8 @@ def start() -> LocalAws:
     for name in ("werkzeug", "moto"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     warnings.filterwarnings("ignore", module=r"moto\..*")
-    install_patches()
+    if patched:
+        install_patches()
     # Port 0: the system picks a free one, with no window for another process to take it.
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -11,6 +11,11 @@ CertificateArn and HostedZoneId outputs the CDK example reads, so that
 `crp plan examples/cdk/cdk.out` resolves every row), runs the command with
 AWS_ENDPOINT_URL and dummy credentials set, then stops moto. Nothing is left
 running. Exits with the command's exit code.
+
+    .venv/bin/python scripts/demo/with_local_aws.py --bare <command>
+
+starts moto as it ships (no patches, nothing seeded) and only sets
+CRP_TEST_MOTO_URL for the command: how `make test` and `make bench` get theirs.
 """
 
 from __future__ import annotations
@@ -65,6 +70,11 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 2
+    if argv[0] == "--bare":
+        with moto.start(patched=False) as aws:
+            env = dict(os.environ, CRP_TEST_MOTO_URL=aws.url)
+            print(f"with_local_aws: moto at {aws.url} (CRP_TEST_MOTO_URL)", file=sys.stderr, flush=True)
+            return subprocess.run(argv[1:], env=env).returncode
     with moto.start() as aws:
         seed(aws)
         env = dict(os.environ)
