@@ -113,19 +113,6 @@ pub(crate) enum Service {
     Iam,
 }
 
-impl Service {
-    /// The service a source reads, by the source's label (`SSM`,
-    /// `FunctionName`, `StackName`).
-    pub(crate) fn read_by(label: &str) -> Option<Self> {
-        match label {
-            "SSM" => Some(Self::Ssm),
-            "FunctionName" => Some(Self::Lambda),
-            "StackName" => Some(Self::CloudFormation),
-            _ => None,
-        }
-    }
-}
-
 /// The partition's endpoint of one SDK crate's service for `config`.
 macro_rules! partition_endpoint {
     ($sdk:ident, $config:expr) => {{

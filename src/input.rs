@@ -239,12 +239,12 @@ impl Partition {
         PARTITIONS
             .iter()
             .find(|p| region.starts_with(p.region_prefix))
-            .unwrap_or(&COMMERCIAL)
+            .unwrap_or(COMMERCIAL)
     }
 }
 
-/// `aws`, also the table's last entry (its empty prefix matches any region).
-const COMMERCIAL: Partition = Partition::new("aws", "", "amazonaws.com");
+/// `aws`: the table's last entry, whose empty prefix matches any region.
+const COMMERCIAL: &Partition = &PARTITIONS[PARTITIONS.len() - 1];
 
 /// The AWS partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`, ...).
 pub fn partition_of(region: &str) -> &'static str {

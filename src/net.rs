@@ -242,10 +242,7 @@ impl SdkHttpClient {
         body: &[u8],
         limit: Duration,
     ) -> Result<http::Response<Bytes>, String> {
-        let pool = self.pool().map_err(|p| match p {
-            ConnectorProblem::Tls(e) => e.to_string(),
-            ConnectorProblem::Build(m) => format!("cannot build the HTTP client: {m}"),
-        })?;
+        let pool = self.pool().map_err(|p| p.to_string())?;
         let request = http::Request::put(url)
             .header(http::header::CONTENT_TYPE, "")
             .header(http::header::CONTENT_LENGTH, body.len())
@@ -365,13 +362,22 @@ impl From<TlsError> for ConnectorProblem {
     }
 }
 
+impl std::fmt::Display for ConnectorProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Tls(e) => e.fmt(f),
+            Self::Build(m) => write!(f, "cannot build the HTTP client: {m}"),
+        }
+    }
+}
+
 impl ConnectorProblem {
     /// What every call fails with; the TLS error itself is the source, so
     /// the classifier finds it.
     fn to_connector_error(&self) -> ConnectorError {
         let source: Box<dyn std::error::Error + Send + Sync> = match self {
             Self::Tls(e) => Box::new(e.clone()),
-            Self::Build(m) => format!("cannot build the HTTP client: {m}").into(),
+            Self::Build(_) => self.to_string().into(),
         };
         ConnectorError::other(source, None)
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::aws::{AssumeRoleError, AwsClients, RegionClients, Service};
+use crate::aws::{AssumeRoleError, AwsClients, RegionClients};
 use crate::config::{Config, Refusal};
 use crate::properties::ResourceProperties;
 use crate::reason::{LIST_BUDGET, listed, numbered};
@@ -162,9 +162,7 @@ impl Resolver {
                 // connections: those are opened while STS answers.
                 let own = self.clients.region(&props.region).await;
                 for source in &props.sources {
-                    if let Some(service) = Service::read_by(source.label()) {
-                        own.preconnect(service).await;
-                    }
+                    own.preconnect(source.service()).await;
                 }
                 let session =
                     crate::aws::session_name(&requester.stack_id, &requester.logical_resource_id);

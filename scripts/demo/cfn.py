@@ -74,12 +74,15 @@ class StandInError(Exception):
 class StackFailed(Exception):
     """A resource's operation failed: the stack operation fails (and rolls back, where played).
 
-    `physical` is the id a FAILED answer carried, when there was one: CloudFormation
-    compares it with the resource's id, and a different one is a replacement that
-    failed (the rollback deletes it and keeps the previous resource untouched)."""
+    `logical` is the resource whose own operation failed (None when the stack
+    failed before calling anything, resolving a property, say). `physical` is the
+    id a FAILED answer carried, when there was one: CloudFormation compares it with
+    the resource's id, and a different one is a replacement that failed (the
+    rollback deletes it and keeps the previous resource untouched)."""
 
-    def __init__(self, message: str, physical: str | None = None):
+    def __init__(self, message: str, logical: str | None = None, physical: str | None = None):
         super().__init__(message)
+        self.logical = logical
         self.physical = physical
 
 
@@ -696,7 +699,7 @@ class _Stack:
             ) + ("" if ok else f": {answer.get('Reason')}")
             self.calls.append(Call(lid, rtype, request, ok, detail, phase, event=event, answer=answer, forwarded=forwarded))
             if not ok:
-                raise StackFailed(f"{lid} ({rtype}) {request} failed: {answer.get('Reason')}", pid or None)
+                raise StackFailed(f"{lid} ({rtype}) {request} failed: {answer.get('Reason')}", lid, pid or None)
             return pid, data
         if self.cfn.cdk is None:
             raise StandInError(f"{self.name}: {lid} ({rtype}) needs aws-cdk-lib's handlers")
@@ -706,7 +709,7 @@ class _Stack:
         )
         self.calls.append(Call(lid, rtype, request, out.ok, detail, phase, out.log, event=event))
         if not out.ok:
-            raise StackFailed(f"{lid} ({rtype}) {request} failed: {out.error}")
+            raise StackFailed(f"{lid} ({rtype}) {request} failed: {out.error}", lid)
         return out.physical_id(event), out.data()
 
 
@@ -937,7 +940,7 @@ class Stack(_Stack):
                     done.append((lid, what, before))
         except StackFailed as failure:
             self.failure = str(failure)
-            failed_lid = str(failure).split(" ", 1)[0]
+            failed_lid = failure.logical
             if failed_lid in played and failed_lid in self.resources and not any(d[0] == failed_lid for d in done):
                 # the resource whose update failed is rolled back too: with an
                 # Update of its previous properties when the FAILED answer kept

@@ -96,6 +96,10 @@ impl Source for FunctionSpec {
         "FunctionName"
     }
 
+    fn service(&self) -> Service {
+        Service::Lambda
+    }
+
     fn inputs(&self) -> Vec<String> {
         let mut out = vec![format!("FunctionName={}", self.name)];
         out.extend(self.qualifier.iter().map(|q| format!("Qualifier={q}")));

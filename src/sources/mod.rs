@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use crate::aws::RegionClients;
+use crate::aws::{RegionClients, Service};
 use crate::config::{Config, Refusal};
 use crate::input::Reader;
 use crate::progress::Progress;
@@ -79,6 +79,10 @@ pub(crate) trait Source: fmt::Debug + Send + Sync {
     /// How Reasons and identities name this source (`SSM`, `FunctionName`,
     /// `StackName`); part of the physical id, so it never changes.
     fn label(&self) -> &'static str;
+
+    /// The AWS service this source reads, so its connection can be opened
+    /// before the read (while a role is assumed, say).
+    fn service(&self) -> Service;
 
     /// The source's inputs in canonical form (typed, ordered), for the
     /// physical id: the same inputs give the same strings whatever the

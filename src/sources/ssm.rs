@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use super::ssm_names::{PATH_MAX, ParameterRef, validate_name};
 use super::{Contribution, Kind, Source, SourceError, account_id};
-use crate::aws::{LazyClient, RegionClients};
+use crate::aws::{LazyClient, RegionClients, Service};
 use crate::aws_error::{AwsCallError, FailureKind};
 use crate::config::{Config, Refusal};
 use crate::input::{Reader, kind, too_long};
@@ -230,6 +230,10 @@ impl SsmSource {
 impl Source for SsmSource {
     fn label(&self) -> &'static str {
         "SSM"
+    }
+
+    fn service(&self) -> Service {
+        Service::Ssm
     }
 
     fn inputs(&self) -> Vec<String> {

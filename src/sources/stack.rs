@@ -16,7 +16,7 @@ use futures::future::BoxFuture;
 use thiserror::Error;
 
 use super::{Contribution, Kind, Source, SourceError, account_id};
-use crate::aws::{LazyClient, RegionClients};
+use crate::aws::{LazyClient, RegionClients, Service};
 use crate::aws_error::AwsCallError;
 use crate::input::{Reader, length_problem, too_long};
 use crate::progress::Progress;
@@ -67,6 +67,10 @@ fn parse(r: &mut Reader<'_>) -> Option<Arc<dyn Source>> {
 impl Source for StackSource {
     fn label(&self) -> &'static str {
         "StackName"
+    }
+
+    fn service(&self) -> Service {
+        Service::CloudFormation
     }
 
     fn inputs(&self) -> Vec<String> {
