@@ -16,6 +16,8 @@ mod support;
 mod chart;
 #[path = "provider/cross.rs"]
 mod cross;
+#[path = "provider/floor.rs"]
+mod floor;
 #[path = "provider/lambda_api.rs"]
 mod lambda_api;
 #[path = "provider/relay.rs"]
@@ -237,7 +239,7 @@ async fn main() {
     let cross_pairs: usize = std::env::var("BENCH_XR_PAIRS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(9);
     if cross_pairs > 0 {
         let net = cross::Network::start(
             &out_dir,

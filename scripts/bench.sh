@@ -8,7 +8,7 @@
 # starts moto on a free loopback port and stops it however the run ends.
 #
 #   BENCH_PAIRS=20 make bench      # more loopback pairs (default 12)
-#   BENCH_XR_PAIRS=9 make bench    # more cross-region pairs (default 5; 0 skips them)
+#   BENCH_XR_PAIRS=15 make bench   # more cross-region pairs (default 9; 0 skips them)
 #   BENCH_RTT_MS=80 make bench     # another distance to the source region (default 145)
 #   BENCH_LOOPBACK=0 make bench    # cross-region figures only
 #   BENCH_CDK=0 make bench         # ours only, no node/npm needed

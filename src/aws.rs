@@ -111,6 +111,8 @@ pub(crate) enum Service {
     CloudFormation,
     /// IAM.
     Iam,
+    /// STS (assuming a role).
+    Sts,
 }
 
 /// The partition's endpoint of one SDK crate's service for `config`.
@@ -140,6 +142,7 @@ async fn endpoint_of(service: Service, config: &SdkConfig) -> Option<String> {
         Service::Lambda => "AWS_ENDPOINT_URL_LAMBDA",
         Service::CloudFormation => "AWS_ENDPOINT_URL_CLOUDFORMATION",
         Service::Iam => "AWS_ENDPOINT_URL_IAM",
+        Service::Sts => "AWS_ENDPOINT_URL_STS",
     };
     let set = std::env::var(var)
         .ok()
@@ -153,6 +156,7 @@ async fn endpoint_of(service: Service, config: &SdkConfig) -> Option<String> {
         Service::Lambda => partition_endpoint!(aws_sdk_lambda, config),
         Service::CloudFormation => partition_endpoint!(aws_sdk_cloudformation, config),
         Service::Iam => partition_endpoint!(aws_sdk_iam, config),
+        Service::Sts => partition_endpoint!(aws_sdk_sts, config),
     }
 }
 
@@ -264,6 +268,17 @@ struct RoleKey {
     session_name: String,
 }
 
+impl RoleKey {
+    fn new(region: &str, role: &RoleToAssume, session_name: &str) -> Self {
+        Self {
+            region: region.to_owned(),
+            role_arn: role.arn.clone(),
+            external_id: role.external_id.clone(),
+            session_name: session_name.to_owned(),
+        }
+    }
+}
+
 impl AwsClients {
     /// Clients whose SDK configuration is read from the environment
     /// (credentials, and `AWS_ENDPOINT_URL` for local runs) with the
@@ -359,12 +374,7 @@ impl AwsClients {
         session_name: &str,
         progress: &Progress,
     ) -> Result<Arc<RegionClients>, AssumeRoleError> {
-        let key = RoleKey {
-            region: region.to_owned(),
-            role_arn: role.arn.clone(),
-            external_id: role.external_id.clone(),
-            session_name: session_name.to_owned(),
-        };
+        let key = RoleKey::new(region, role, session_name);
         if let Some(found) = self.assumed_cache().get(&key) {
             return Ok(Arc::clone(found));
         }
@@ -410,6 +420,19 @@ impl AwsClients {
         Ok(Arc::clone(
             self.assumed_cache().entry(key).or_insert(clients),
         ))
+    }
+
+    /// Whether [`Self::assumed`] would assume `role` (nothing cached for it),
+    /// and so call STS.
+    pub(crate) fn must_assume(
+        &self,
+        region: &str,
+        role: &RoleToAssume,
+        session_name: &str,
+    ) -> bool {
+        !self
+            .assumed_cache()
+            .contains_key(&RoleKey::new(region, role, session_name))
     }
 
     fn assumed_cache(&self) -> std::sync::MutexGuard<'_, HashMap<RoleKey, Arc<RegionClients>>> {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::aws::{AssumeRoleError, AwsClients, RegionClients};
+use crate::aws::{AssumeRoleError, AwsClients, RegionClients, Service};
 use crate::config::{Config, Refusal};
 use crate::properties::ResourceProperties;
 use crate::reason::{LIST_BUDGET, listed, numbered};
@@ -155,22 +155,32 @@ impl Resolver {
         requester: &Requester,
         progress: &Progress,
     ) -> Result<Arc<RegionClients>, ResolveError> {
-        match &props.role {
-            None => Ok(self.clients.region(&props.region).await),
-            Some(role) => {
-                // The reads wait for the role's credentials, not for their
-                // connections: those are opened while STS answers.
-                let own = self.clients.region(&props.region).await;
-                for source in &props.sources {
-                    own.preconnect(source.service()).await;
-                }
-                let session =
-                    crate::aws::session_name(&requester.stack_id, &requester.logical_resource_id);
-                self.clients
-                    .assumed(&props.region, role, &session, progress)
-                    .await
-                    .map_err(|e| ResolveError::AssumeRole(Box::new(e)))
+        // Every connection the request will need is opened first: their
+        // handshakes then overlap building clients, signing, and STS's
+        // answer, instead of following them.
+        let own = self.clients.region(&props.region).await;
+        let session = props.role.as_ref().map(|role| {
+            let name =
+                crate::aws::session_name(&requester.stack_id, &requester.logical_resource_id);
+            (role, name)
+        });
+        if let Some((role, name)) = &session
+            && self.clients.must_assume(&props.region, role, name)
+        {
+            own.preconnect(Service::Sts).await;
+        }
+        for source in &props.sources {
+            for service in source.services() {
+                own.preconnect(service).await;
             }
+        }
+        match session {
+            None => Ok(own),
+            Some((role, session)) => self
+                .clients
+                .assumed(&props.region, role, &session, progress)
+                .await
+                .map_err(|e| ResolveError::AssumeRole(Box::new(e))),
         }
     }
 }

@@ -18,12 +18,23 @@ use rustls_pki_types::pem::PemObject;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// An upstream that answers each request with its path, then closes, as
-/// moto's server does with HTTP/1.0.
-async fn closing_upstream() -> std::net::SocketAddr {
+/// How a test upstream ends its answer (the path it was asked for).
+#[derive(Clone, Copy)]
+enum Ending {
+    /// HTTP/1.0 without a length, then the connection closes, as moto's
+    /// server does with HTTP/1.0.
+    Close,
+    /// `content-length` (or chunked, when the path says `chunked`), then the
+    /// connection stays open, as a server lingering before it closes does.
+    Framed,
+}
+
+/// An upstream that answers each request with its path, ended as `ending` says.
+async fn upstream(ending: Ending) -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
+        let mut held = Vec::new();
         while let Ok((mut s, _)) = listener.accept().await {
             let mut buf = Vec::new();
             let mut chunk = [0u8; 1024];
@@ -35,8 +46,25 @@ async fn closing_upstream() -> std::net::SocketAddr {
             }
             let head = String::from_utf8_lossy(&buf).into_owned();
             let path = head.split(' ').nth(1).unwrap_or("?").to_owned();
-            let reply = format!("HTTP/1.0 200 OK\r\nconnection: close\r\n\r\n{path}");
+            let reply = match ending {
+                Ending::Close => format!("HTTP/1.0 200 OK\r\nconnection: close\r\n\r\n{path}"),
+                Ending::Framed if path.contains("chunked") => {
+                    let (a, b) = path.split_at(path.len() / 2);
+                    format!(
+                        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+                        a.len(),
+                        b.len()
+                    )
+                }
+                Ending::Framed => format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{path}",
+                    path.len()
+                ),
+            };
             let _ = s.write_all(reply.as_bytes()).await;
+            if let Ending::Framed = ending {
+                held.push(s);
+            }
         }
     });
     addr
@@ -82,7 +110,7 @@ async fn plain_requests_on_one_connection_come_back_in_order_and_are_recorded() 
         "ssm",
         Duration::from_millis(10),
         None,
-        closing_upstream().await,
+        upstream(Ending::Close).await,
         Arc::clone(&log),
     )
     .await
@@ -115,7 +143,7 @@ async fn tls_is_terminated_with_the_benchmark_ca_and_each_connection_counted() {
         "lambda",
         Duration::from_millis(10),
         Some(ca.server().unwrap()),
-        closing_upstream().await,
+        upstream(Ending::Close).await,
         Arc::clone(&log),
     )
     .await
@@ -164,6 +192,62 @@ async fn tls_is_terminated_with_the_benchmark_ca_and_each_connection_counted() {
         assert_eq!(*events[2], What::Request("ListVersionsByFunction".into()));
         assert_eq!(*events[3], What::Answered(200));
     }
+}
+
+#[tokio::test]
+async fn an_answer_ends_where_its_framing_says_not_when_upstream_closes() {
+    let log = Log::default();
+    let relay = Relay::start(
+        "cloudformation",
+        Duration::ZERO,
+        None,
+        upstream(Ending::Framed).await,
+        Arc::clone(&log),
+    )
+    .await
+    .unwrap();
+    let mut s = TcpStream::connect(relay.addr).await.unwrap();
+    // The upstream never closes: were the relay to wait for that, this
+    // would time out.
+    let bodies = tokio::time::timeout(
+        Duration::from_secs(10),
+        exchange(&mut s, &["/sized", "/chunked-answer", "/sized-again"]),
+    )
+    .await
+    .expect("the relay waited for the upstream to close");
+    assert_eq!(bodies, ["/sized", "/chunked-answer", "/sized-again"]);
+    assert_eq!(
+        kinds(&log)
+            .iter()
+            .filter(|w| **w == What::Answered(200))
+            .count(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn delays_end_in_deadline_order_and_never_early() {
+    let start = std::time::Instant::now();
+    let offsets = [30u64, 5, 20, 0, 10, 25, 15];
+    let woke = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let waits: Vec<_> = offsets
+        .iter()
+        .map(|&ms| {
+            let woke = Arc::clone(&woke);
+            tokio::spawn(async move {
+                let due = start + Duration::from_millis(ms);
+                relay::sleep_until(due).await;
+                assert!(std::time::Instant::now() >= due, "woke before its deadline");
+                woke.lock().unwrap().push(ms);
+            })
+        })
+        .collect();
+    for wait in waits {
+        wait.await.unwrap();
+    }
+    let mut sorted = offsets.to_vec();
+    sorted.sort_unstable();
+    assert_eq!(*woke.lock().unwrap(), sorted);
 }
 
 #[test]

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_ssm::types::ParameterType;
 use serde_json::{Map, Value, json};
 
+use crate::floor::{Call, Walker};
 use crate::lambda_api::{self, Program, ResponsePlace, Run};
 use crate::relay::{Event, Log, Relay, TestCa, What};
 use crate::support::{moto_config, moto_edge_function, moto_url, put_param, unique};
@@ -48,6 +49,7 @@ pub struct Network {
     log: Log,
     relays: Vec<(&'static str, &'static str, Relay)>,
     response: ResponsePlace,
+    walker: Walker,
 }
 
 impl Network {
@@ -81,6 +83,19 @@ impl Network {
                 .unwrap_or_else(|e| panic!("TLS for the response: {e}")),
             log: Arc::clone(&log),
         };
+        let walker = Walker::new(
+            &ca.pem,
+            relays
+                .iter()
+                .map(|(service, _, relay)| (*service, relay.addr))
+                .collect(),
+            app_rtt,
+            ca.server()
+                .unwrap_or_else(|e| panic!("TLS for the floor's response: {e}")),
+            Arc::clone(&log),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("the floor's client: {e}"));
         Self {
             rtt,
             app_rtt,
@@ -88,6 +103,7 @@ impl Network {
             log,
             relays,
             response,
+            walker,
         }
     }
 
@@ -126,6 +142,28 @@ impl Network {
         events.sort_by_key(|e| e.at);
         (run, events)
     }
+
+    /// The minimal client's walk of `floor`'s chain, as a run of its own.
+    async fn walk(&self, floor: &Floor) -> (Run, Vec<Event>) {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        let (started, took) = self
+            .walker
+            .walk(&floor.steps)
+            .await
+            .unwrap_or_else(|e| panic!("the floor's walk: {e}"));
+        let mut events = std::mem::take(&mut *self.log.lock().unwrap_or_else(|e| e.into_inner()));
+        events.sort_by_key(|e| e.at);
+        let run = Run {
+            started,
+            cold: took,
+            warm: Vec::new(),
+            served: Vec::new(),
+            cpu: Duration::ZERO,
+            cpu_to_exit: Duration::ZERO,
+            max_rss_kb: 0,
+        };
+        (run, events)
+    }
 }
 
 /// The fewest round trips a case can take: its minimal dependency chain.
@@ -136,6 +174,8 @@ pub struct Floor {
     pub chain: &'static str,
     /// Connections (each a TCP and a TLS handshake) the floor opens.
     pub connections: &'static str,
+    /// The chain's calls, step by step, for the minimal client to walk.
+    pub steps: Vec<Vec<Call>>,
 }
 
 impl Floor {
@@ -183,6 +223,9 @@ pub async fn cases(parameter: &str) -> Vec<Case> {
         .send()
         .await
         .unwrap_or_else(|e| panic!("create_stack: {e}"));
+    let one = vec![parameter.to_owned()];
+    let all: Vec<String> = (0..30).map(|i| format!("/xr/{i:02}")).collect();
+    let functions = format!("/2015-03-31/functions/{function}");
     vec![
         Case {
             label: "ParameterName",
@@ -191,6 +234,7 @@ pub async fn cases(parameter: &str) -> Vec<Case> {
                 rtts: 3,
                 chain: "TCP, TLS, GetParameters",
                 connections: "ssm 1",
+                steps: vec![vec![Call::get_parameters(&one)]],
             },
             cdk: true,
         },
@@ -201,6 +245,16 @@ pub async fn cases(parameter: &str) -> Vec<Case> {
                 rtts: 4,
                 chain: "TCP, TLS (iam's beside them), ListVersionsByFunction, GetFunctionConfiguration beside GetRole",
                 connections: "lambda 1, iam 1",
+                steps: vec![
+                    vec![Call::lambda(format!("{functions}/versions"))],
+                    vec![
+                        Call::lambda(format!("{functions}/configuration?Qualifier=3")),
+                        Call::query(
+                            "iam",
+                            &format!("Action=GetRole&RoleName={function}&Version=2010-05-08"),
+                        ),
+                    ],
+                ],
             },
             cdk: false,
         },
@@ -211,6 +265,7 @@ pub async fn cases(parameter: &str) -> Vec<Case> {
                 rtts: 3,
                 chain: "TCP, TLS, 3 GetParameters of 10 at once",
                 connections: "ssm 3 (HTTP/1.1: one per call in flight)",
+                steps: vec![all.chunks(10).map(Call::get_parameters).collect()],
             },
             cdk: false,
         },
@@ -221,6 +276,10 @@ pub async fn cases(parameter: &str) -> Vec<Case> {
                 rtts: 3,
                 chain: "TCP, TLS, DescribeStacks",
                 connections: "cloudformation 1",
+                steps: vec![vec![Call::query(
+                    "cloudformation",
+                    &format!("Action=DescribeStacks&StackName={stack}&Version=2010-05-15"),
+                )]],
             },
             cdk: false,
         },
@@ -231,6 +290,16 @@ pub async fn cases(parameter: &str) -> Vec<Case> {
                 rtts: 4,
                 chain: "TCP, TLS (ssm's beside them), AssumeRole, GetParameters",
                 connections: "sts 1, ssm 1",
+                steps: vec![
+                    vec![Call::query(
+                        "sts",
+                        &format!(
+                            "Action=AssumeRole&RoleArn={}&RoleSessionName=floor&Version=2011-06-15",
+                            ROLE.replace(':', "%3A").replace('/', "%2F")
+                        ),
+                    )],
+                    vec![Call::get_parameters(&one)],
+                ],
             },
             cdk: false,
         },
@@ -339,7 +408,17 @@ fn service_time(events: &[Event], to: Instant) -> f64 {
 fn timeline(run: &Run, events: &[Event]) -> String {
     let end = cold_end(run);
     let mut out = String::new();
+    let mut handed_out = run.served.first().copied();
     for e in events.iter().filter(|e| e.at <= end) {
+        if let Some(at) = handed_out.filter(|at| *at <= e.at) {
+            let _ = writeln!(
+                out,
+                "    {:>7.1} ms  {:<16} event handed out (the process asked for it)",
+                ms(at.duration_since(run.started)),
+                "runtime API"
+            );
+            handed_out = None;
+        }
         let what = match &e.what {
             What::Connect => "TCP connect".to_owned(),
             What::Tls { resumed: false } => "TLS handshake done (full)".to_owned(),
@@ -378,15 +457,20 @@ pub async fn run(
     let mut timelines = String::new();
     let _ = writeln!(
         table,
-        "| {} ms RTT to the source region, {} ms to the response endpoint, TLS; median of {pairs} | floor (ms) | ours, cold (ms) | ours − floor | of which moto answering | connections: floor / ours | ours, warm (ms) | CDK's reader, cold (ms) | CDK / ours |",
+        "| {} ms RTT to the source region, {} ms to the response endpoint, TLS; median of {pairs} | floor, computed (ms) | floor, measured: minimal client (ms) | ours, cold (ms) | ours − measured floor | ours − computed floor (of which moto answering) | connections: floor / ours | ours, warm (ms) | CDK's reader, cold (ms) | CDK / ours |",
         ms(net.rtt),
         ms(net.app_rtt)
     );
-    let _ = writeln!(table, "|---|---:|---:|---:|---:|---|---:|---:|---:|");
+    let _ = writeln!(table, "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|");
     for case in cases {
         let mut a = Measured::new();
         let mut b = Measured::new();
+        let mut f = Measured::new();
         for i in 0..pairs {
+            // The floor's walk first or last, in turn, like the two sides.
+            if i % 2 == 0 {
+                f.add(net.walk(&case.floor).await);
+            }
             match &cdk {
                 Some(cdk) if case.cdk && i % 2 == 1 => {
                     b.add(net.sample(cdk, &case.props).await);
@@ -398,11 +482,15 @@ pub async fn run(
                 }
                 _ => a.add(net.sample(&ours, &case.props).await),
             }
+            if i % 2 == 1 {
+                f.add(net.walk(&case.floor).await);
+            }
             eprint!(".");
         }
         let floor = case.floor.ms(net);
         let (run, events) = a.median_sample();
         let ours_cold = median(a.cold.clone());
+        let measured_floor = median(f.cold.clone());
         let (cdk_cell, ratio) = if b.cold.is_empty() {
             ("n/a".to_owned(), "n/a".to_owned())
         } else {
@@ -412,17 +500,23 @@ pub async fn run(
                 format!("**{:.2}x**", theirs / ours_cold),
             )
         };
-        let _ = writeln!(
-            table,
-            "| {} | {floor:.0} | {ours_cold:.0} | {:+.0} | {:.0} | {} (+ response 1) / {} | {:.0} | {cdk_cell} | {ratio} |",
-            case.label,
-            ours_cold - floor,
+        let moto = |m: &Measured| {
             median(
-                a.samples
+                m.samples
                     .iter()
                     .map(|(run, events)| service_time(events, cold_end(run)))
-                    .collect()
-            ),
+                    .collect(),
+            )
+        };
+        let _ = writeln!(
+            table,
+            "| {} | {} RTT: {floor:.0} | {measured_floor:.0} (moto {:.0}) | {ours_cold:.0} | **{:+.0}** | {:+.0} ({:.0}) | {} (+ response 1) / {} | {:.0} | {cdk_cell} | {ratio} |",
+            case.label,
+            case.floor.rtts,
+            moto(&f),
+            ours_cold - measured_floor,
+            ours_cold - floor,
+            moto(&a),
             case.floor.connections,
             connections(events, run.started, cold_end(run)),
             median(a.warm.clone()),
@@ -439,11 +533,18 @@ pub async fn run(
             connections(events, cold_end(run), Instant::now()),
         );
         timelines.push_str(&timeline(run, events));
-        if !b.samples.is_empty() {
-            let (run, events) = b.median_sample();
+        let others = [
+            (
+                &f,
+                "the minimal client (measured floor), median walk from its first connect",
+            ),
+            (&b, "CDK's reader, median run: cold"),
+        ];
+        for (measured, title) in others.into_iter().filter(|(m, _)| !m.samples.is_empty()) {
+            let (run, events) = measured.median_sample();
             let _ = writeln!(
                 timelines,
-                "\n{} — CDK's reader, median run: cold {:.0} ms\n",
+                "\n{} — {title} {:.0} ms\n",
                 case.label,
                 ms(run.cold)
             );

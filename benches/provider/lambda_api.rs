@@ -41,6 +41,8 @@ pub struct Run {
     pub cold: Duration,
     /// For each later invocation: event handed out to its PUT received.
     pub warm: Vec<Duration>,
+    /// When each invocation's event was handed out by the Runtime API.
+    pub served: Vec<Instant>,
     /// CPU of every live thread (`/proc/PID/task/*/schedstat`, ns) at the
     /// moment the process asked for the event after its last one: the work of
     /// the invocations themselves, as Lambda accounts them before it freezes
@@ -189,6 +191,7 @@ pub async fn run_at(
         started: start,
         cold,
         warm,
+        served: seen.served.clone(),
         cpu,
         cpu_to_exit,
         max_rss_kb,

@@ -14,16 +14,26 @@
 //! the endpoint: a request is seen half a round trip after the client sent
 //! it, and its answer reaches the client half a round trip after the
 //! `answered` event.
+//!
+//! Two things keep the emulated network from adding time of its own. Delays
+//! are timed by a thread of the relay's ([`sleep_until`]) rather than by
+//! tokio's timer, which wakes on whole milliseconds and so would add up to
+//! one to every chunk held. And an answer from upstream is read to the end of
+//! its framing (`content-length` or the last chunk), not to the end of the
+//! connection: moto closes a `connection: close` socket about 10 ms after it
+//! has answered, which is no part of any service's time.
 
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::support::http::{Recorded, read_request};
@@ -216,7 +226,7 @@ where
     let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
     let writer = tokio::spawn(async move {
         while let Some((due, bytes)) = rx.recv().await {
-            tokio::time::sleep_until(due.into()).await;
+            sleep_until(due).await;
             if to.write_all(&bytes).await.is_err() {
                 return;
             }
@@ -237,13 +247,94 @@ where
     let _ = writer.await;
 }
 
+/// One wake-up asked of the timer thread.
+type Wake = (Instant, oneshot::Sender<()>);
+
+/// Waits until `due`, to within the timer slack of a thread's sleep (tens of
+/// microseconds), where tokio's timer would round `due` up to its next
+/// millisecond. One thread of the relay's keeps every pending wake-up in
+/// deadline order and sleeps until the earliest. (What is left, on this
+/// machine about 0.5 ms per delay, is the time a parked thread takes to run
+/// again; the minimal client of `floor.rs` pays it too.)
+pub async fn sleep_until(due: Instant) {
+    if due <= Instant::now() {
+        return;
+    }
+    static TIMER: OnceLock<Mutex<std::sync::mpsc::Sender<Wake>>> = OnceLock::new();
+    let timer = TIMER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Wake>();
+        std::thread::Builder::new()
+            .name("relay-timer".into())
+            .spawn(move || wake_in_order(&rx))
+            .map(|_| ())
+            .unwrap_or_else(|e| panic!("the relay's timer thread: {e}"));
+        Mutex::new(tx)
+    });
+    let (tx, rx) = oneshot::channel();
+    let sent = timer
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send((due, tx));
+    match sent {
+        Ok(()) => {
+            let _ = rx.await;
+        }
+        // No timer thread: tokio's, rounded up, is better than none.
+        Err(_) => tokio::time::sleep_until(due.into()).await,
+    }
+}
+
+/// The timer thread: wakes each waiter at its deadline, earliest first.
+fn wake_in_order(rx: &std::sync::mpsc::Receiver<Wake>) {
+    let mut order: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
+    let mut waiting: HashMap<u64, oneshot::Sender<()>> = HashMap::new();
+    let mut next_id = 0u64;
+    loop {
+        let now = Instant::now();
+        while let Some(Reverse((due, id))) = order.peek().copied() {
+            if due > now {
+                break;
+            }
+            order.pop();
+            if let Some(waiter) = waiting.remove(&id) {
+                let _ = waiter.send(());
+            }
+        }
+        let asked = match order.peek() {
+            Some(Reverse((due, _))) => match rx.recv_timeout(due.saturating_duration_since(now)) {
+                Ok(wake) => Some(wake),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+            },
+            None => match rx.recv() {
+                Ok(wake) => Some(wake),
+                Err(_) => return,
+            },
+        };
+        if let Some((due, waiter)) = asked {
+            order.push(Reverse((due, next_id)));
+            waiting.insert(next_id, waiter);
+            next_id += 1;
+        }
+    }
+}
+
 /// A response's head and body, as bytes.
-struct Message {
-    head: String,
-    body: Vec<u8>,
+pub struct Message {
+    pub head: String,
+    pub body: Vec<u8>,
 }
 
 impl Message {
+    /// The status code (0 when the head has none).
+    pub fn status(&self) -> u16 {
+        self.head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
+
     fn header(&self, name: &str) -> Option<&str> {
         self.head.split("\r\n").skip(1).find_map(|line| {
             let (k, v) = line.split_once(':')?;
@@ -280,11 +371,13 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// Sends `request` to `upstream` on a connection of its own (closed after
-/// the answer, so the answer's end is the connection's) and returns the
-/// answer rewritten for a kept-alive client connection.
+/// Sends `request` to `upstream` on a connection of its own and returns the
+/// answer rewritten for a kept-alive client connection. The answer ends
+/// where its framing says it does (`content-length`, the last chunk), or at
+/// the end of the connection when it has neither.
 async fn forward(upstream: SocketAddr, request: &Recorded) -> std::io::Result<(u16, Vec<u8>)> {
     let mut out = TcpStream::connect(upstream).await?;
+    out.set_nodelay(true)?;
     let target = if request.query.is_empty() {
         request.path.clone()
     } else {
@@ -295,29 +388,10 @@ async fn forward(upstream: SocketAddr, request: &Recorded) -> std::io::Result<(u
         sent.push_str(&format!("{name}: {value}\r\n"));
     }
     sent.push_str("connection: close\r\n\r\n");
-    out.write_all(sent.as_bytes()).await?;
-    out.write_all(&request.body).await?;
-    let mut raw = Vec::new();
-    out.read_to_end(&mut raw).await?;
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("upstream answered no HTTP head"))?;
-    let answer = Message {
-        head: String::from_utf8_lossy(&raw[..end]).into_owned(),
-        body: raw[end + 4..].to_vec(),
-    };
-    let body = if answer
-        .header("transfer-encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-    {
-        dechunk(&answer.body)
-    } else {
-        let len = answer.header("content-length").and_then(|v| v.parse().ok());
-        let mut body = answer.body.clone();
-        body.truncate(len.unwrap_or(body.len()));
-        body
-    };
+    let mut bytes = sent.into_bytes();
+    bytes.extend_from_slice(&request.body);
+    out.write_all(&bytes).await?;
+    let answer = read_answer(&mut out, &request.method).await?;
     let mut lines = answer.head.split("\r\n");
     let status_line = lines.next().unwrap_or("HTTP/1.1 502 Bad Gateway");
     let status: u16 = status_line
@@ -340,10 +414,87 @@ async fn forward(upstream: SocketAddr, request: &Recorded) -> std::io::Result<(u
         rebuilt.push_str(line);
         rebuilt.push_str("\r\n");
     }
-    rebuilt.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    rebuilt.push_str(&format!("content-length: {}\r\n\r\n", answer.body.len()));
     let mut bytes = rebuilt.into_bytes();
-    bytes.extend_from_slice(&body);
+    bytes.extend_from_slice(&answer.body);
     Ok((status, bytes))
+}
+
+/// Reads one answer from `upstream`: its head, then its body (de-chunked)
+/// as far as its framing goes.
+pub async fn read_answer<S: AsyncRead + Unpin>(
+    upstream: &mut S,
+    method: &str,
+) -> std::io::Result<Message> {
+    let mut raw = Vec::new();
+    let mut buf = vec![0u8; CHUNK];
+    let end = loop {
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+        let n = upstream.read(&mut buf).await?;
+        if n == 0 {
+            return Err(std::io::Error::other("upstream answered no HTTP head"));
+        }
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let mut answer = Message {
+        head: String::from_utf8_lossy(&raw[..end]).into_owned(),
+        body: raw[end + 4..].to_vec(),
+    };
+    let status = answer.status();
+    let chunked = answer
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    let length: Option<usize> = answer.header("content-length").and_then(|v| v.parse().ok());
+    if method == "HEAD" || status == 204 || status == 304 || (100..200).contains(&status) {
+        answer.body.clear();
+        return Ok(answer);
+    }
+    loop {
+        let complete = if chunked {
+            chunked_complete(&answer.body)
+        } else {
+            length.is_some_and(|len| answer.body.len() >= len)
+        };
+        if complete {
+            break;
+        }
+        let n = upstream.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        answer.body.extend_from_slice(&buf[..n]);
+    }
+    if chunked {
+        answer.body = dechunk(&answer.body);
+    } else if let Some(len) = length {
+        answer.body.truncate(len);
+    }
+    Ok(answer)
+}
+
+/// Whether a chunked body has reached its last (zero-size) chunk and the
+/// blank line after it.
+fn chunked_complete(mut raw: &[u8]) -> bool {
+    while let Some(i) = raw.windows(2).position(|w| w == b"\r\n") {
+        let Some(size) = std::str::from_utf8(&raw[..i])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok())
+        else {
+            return false;
+        };
+        raw = &raw[i + 2..];
+        if size == 0 {
+            // No trailers: an empty line; trailers end with one.
+            return raw.starts_with(b"\r\n") || raw.windows(4).any(|w| w == b"\r\n\r\n");
+        }
+        match raw.get(size + 2..) {
+            Some(rest) => raw = rest,
+            None => return false,
+        }
+    }
+    false
 }
 
 fn header_is(line: &str, name: &str) -> bool {

@@ -16,6 +16,12 @@
 //! Connections stay open between the invocations of a warm Lambda and are
 //! dropped once idle for [`IDLE_LIMIT`]; TLS sessions resume through rustls'
 //! own cache.
+//!
+//! A connection's host is resolved, and its SYN sent, on a blocking thread
+//! the moment the connection is asked for ([`dial`]). The Lambda runs one
+//! runtime thread, and whatever it does next (building an SDK client,
+//! signing a request) would otherwise come before the SYN; this way it
+//! overlaps the TCP handshake instead.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -143,8 +149,9 @@ impl Pool {
             slot.opening += 1;
         }
         let pool = Arc::clone(self);
+        let dialing = dial(&endpoint);
         tokio::spawn(async move {
-            let opened = tokio::time::timeout(timeout, pool.open(&endpoint)).await;
+            let opened = tokio::time::timeout(timeout, pool.open_dialed(&endpoint, dialing)).await;
             let mut slots = pool.slots();
             let slot = slots.entry(endpoint).or_default();
             slot.opening -= 1;
@@ -239,9 +246,23 @@ impl Pool {
 
     /// Opens a connection: TCP, TLS when the endpoint is https, HTTP/1.1.
     async fn open(&self, endpoint: &Endpoint) -> Result<SendRequest<Full<Bytes>>, CallError> {
-        let tcp = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
-            .await
-            .map_err(|e| CallError::Io(e.into()))?;
+        self.open_dialed(endpoint, dial(endpoint)).await
+    }
+
+    /// [`Self::open`] over a TCP connection [`dial`] started.
+    async fn open_dialed(
+        &self,
+        endpoint: &Endpoint,
+        dialing: Dialing,
+    ) -> Result<SendRequest<Full<Bytes>>, CallError> {
+        let tcp = match connected(dialing).await {
+            Ok(tcp) => tcp,
+            // The first address refused, or could not be dialed early: every
+            // address, the ordinary way.
+            Err(_) => TcpStream::connect((endpoint.host.as_str(), endpoint.port))
+                .await
+                .map_err(|e| CallError::Io(e.into()))?,
+        };
         // Requests are written in one go and answered before the next one.
         let _ = tcp.set_nodelay(true);
         let io: Box<dyn Io> = if endpoint.tls {
@@ -265,6 +286,56 @@ impl Pool {
             }
         });
         Ok(sender)
+    }
+}
+
+/// A TCP connection [`dial`] started.
+type Dialing = tokio::task::JoinHandle<std::io::Result<std::net::TcpStream>>;
+
+/// Resolves `endpoint`'s host and sends the SYN to its first address, on a
+/// blocking thread started now: the handshake is under way whatever the
+/// runtime's thread does next. The socket is non-blocking; [`connected`]
+/// waits for the handshake's end.
+fn dial(endpoint: &Endpoint) -> Dialing {
+    let (host, port) = (endpoint.host.clone(), endpoint.port);
+    tokio::task::spawn_blocking(move || {
+        use std::net::ToSocketAddrs;
+        let addr = (host.as_str(), port)
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))?;
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )?;
+        socket.set_nonblocking(true)?;
+        match socket.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e) if in_progress(&e) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(socket.into())
+    })
+}
+
+/// Whether a non-blocking connect's error only says the handshake goes on.
+fn in_progress(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::EINPROGRESS) {
+        return true;
+    }
+    e.kind() == std::io::ErrorKind::WouldBlock
+}
+
+/// The dialed connection once its handshake has ended, or why it failed.
+async fn connected(dialing: Dialing) -> std::io::Result<TcpStream> {
+    let socket = dialing.await.map_err(std::io::Error::other)??;
+    let tcp = TcpStream::from_std(socket)?;
+    tcp.writable().await?;
+    match tcp.take_error()? {
+        Some(e) => Err(e),
+        None => Ok(tcp),
     }
 }
 
@@ -394,6 +465,59 @@ mod tests {
         // Both are kept: two more at once open nothing new.
         let _ = tokio::join!(get(&pool, &url), get(&pool, &url));
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    /// The runtime's one thread, busy right after asking for a connection
+    /// (building a client, signing), does not hold back its TCP handshake.
+    #[test]
+    fn the_handshake_starts_while_the_runtime_thread_is_busy() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (accepted_tx, accepted_rx) = std::sync::mpsc::channel();
+        let server = std::thread::spawn(move || {
+            if let Ok((conn, _)) = listener.accept() {
+                let _ = accepted_tx.send(std::time::Instant::now());
+                drop(conn);
+            }
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let busy_until = runtime.block_on(async {
+            let pool = pool();
+            pool.preconnect(&url, Duration::from_secs(5));
+            // Work that never yields, as a cold client build does.
+            std::thread::sleep(Duration::from_millis(300));
+            std::time::Instant::now()
+        });
+        let accepted = accepted_rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the connection reached the server");
+        assert!(
+            accepted < busy_until,
+            "the connection was only opened once the runtime's thread was free"
+        );
+        drop(runtime);
+        server.join().expect("server thread");
+    }
+
+    #[tokio::test]
+    async fn a_refused_dial_is_reported_and_nothing_is_kept() {
+        // A port nothing listens on (bound, then released).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let pool = pool();
+        let request = http::Request::builder()
+            .uri(format!("http://127.0.0.1:{port}/x"))
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let timeout = Some(Duration::from_secs(5));
+        let failed = pool.send(request, timeout, timeout).await;
+        assert!(matches!(failed, Err(CallError::Io(_))), "{failed:?}");
+        assert!(pool.slots().values().all(|slot| slot.idle.is_empty()));
     }
 
     #[test]

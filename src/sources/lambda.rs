@@ -96,8 +96,12 @@ impl Source for FunctionSpec {
         "FunctionName"
     }
 
-    fn service(&self) -> Service {
-        Service::Lambda
+    fn services(&self) -> Vec<Service> {
+        match self.edge_event_type {
+            // The Lambda@Edge checks read the version's role from IAM.
+            Some(_) => vec![Service::Lambda, Service::Iam],
+            None => vec![Service::Lambda],
+        }
     }
 
     fn inputs(&self) -> Vec<String> {

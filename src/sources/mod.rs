@@ -80,9 +80,9 @@ pub(crate) trait Source: fmt::Debug + Send + Sync {
     /// `StackName`); part of the physical id, so it never changes.
     fn label(&self) -> &'static str;
 
-    /// The AWS service this source reads, so its connection can be opened
-    /// before the read (while a role is assumed, say).
-    fn service(&self) -> Service;
+    /// The AWS services this source calls, its own first, so their
+    /// connections are opened before anything else is done for the request.
+    fn services(&self) -> Vec<Service>;
 
     /// The source's inputs in canonical form (typed, ordered), for the
     /// physical id: the same inputs give the same strings whatever the

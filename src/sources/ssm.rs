@@ -232,8 +232,8 @@ impl Source for SsmSource {
         "SSM"
     }
 
-    fn service(&self) -> Service {
-        Service::Ssm
+    fn services(&self) -> Vec<Service> {
+        vec![Service::Ssm]
     }
 
     fn inputs(&self) -> Vec<String> {

@@ -69,8 +69,8 @@ impl Source for StackSource {
         "StackName"
     }
 
-    fn service(&self) -> Service {
-        Service::CloudFormation
+    fn services(&self) -> Vec<Service> {
+        vec![Service::CloudFormation]
     }
 
     fn inputs(&self) -> Vec<String> {
