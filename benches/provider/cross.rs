@@ -337,6 +337,14 @@ impl Measured {
     }
 }
 
+/// From the process's start to its first event being handed out: the
+/// start-up (Lambda's init phase), before the request is known.
+fn to_event(run: &Run) -> f64 {
+    run.served
+        .first()
+        .map_or(f64::NAN, |at| ms(at.duration_since(run.started)))
+}
+
 /// When the cold invocation's PUT was received.
 fn cold_end(run: &Run) -> Instant {
     run.started + run.cold
@@ -457,7 +465,7 @@ pub async fn run(
     let mut timelines = String::new();
     let _ = writeln!(
         table,
-        "| {} ms RTT to the source region, {} ms to the response endpoint, TLS; median of {pairs} | floor, computed (ms) | floor, measured: minimal client (ms) | ours, cold (ms) | ours − measured floor | ours − computed floor (of which moto answering) | connections: floor / ours | ours, warm (ms) | CDK's reader, cold (ms) | CDK / ours |",
+        "| {} ms RTT to the source region, {} ms to the response endpoint, TLS; median of {pairs} | floor, computed (ms) | floor, measured: minimal client (ms) | ours, cold (ms) | ours − measured floor (of which the process start, to its event) | ours − computed floor (of which moto answering) | connections: floor / ours | ours, warm (ms) | CDK's reader, cold (ms) | CDK / ours |",
         ms(net.rtt),
         ms(net.app_rtt)
     );
@@ -510,11 +518,12 @@ pub async fn run(
         };
         let _ = writeln!(
             table,
-            "| {} | {} RTT: {floor:.0} | {measured_floor:.0} (moto {:.0}) | {ours_cold:.0} | **{:+.0}** | {:+.0} ({:.0}) | {} (+ response 1) / {} | {:.0} | {cdk_cell} | {ratio} |",
+            "| {} | {} RTT: {floor:.0} | {measured_floor:.0} (moto {:.0}) | {ours_cold:.0} | **{:+.0}** ({:.1}) | {:+.0} ({:.0}) | {} (+ response 1) / {} | {:.0} | {cdk_cell} | {ratio} |",
             case.label,
             case.floor.rtts,
             moto(&f),
             ours_cold - measured_floor,
+            median(a.samples.iter().map(|(run, _)| to_event(run)).collect()),
             ours_cold - floor,
             moto(&a),
             case.floor.connections,

@@ -151,26 +151,29 @@ pub enum SendError {
 /// How long opening the response endpoint's connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Sends responses; holds its HTTP clients for the life of the process.
+/// Sends responses; holds its HTTP client for the life of the process.
 #[derive(Debug, Clone)]
 pub struct ResponseSender {
-    /// Used when a proxy is configured (reqwest honours the proxy variables).
-    http: reqwest::Client,
-    /// Used otherwise: the pool's connections, so the one connection the
-    /// answer needs is opened while the request is resolved ([`Self::preconnect`]).
-    direct: Option<SdkHttpClient>,
+    transport: Transport,
     policy: RetryPolicy,
+}
+
+/// How the PUT goes out.
+#[derive(Debug, Clone)]
+enum Transport {
+    /// On the pool's connections, so the one connection the answer needs is
+    /// opened while the request is resolved ([`ResponseSender::preconnect`]).
+    Direct(SdkHttpClient),
+    /// Through reqwest, which honours the proxy variables: only built when a
+    /// proxy is configured (or the pool has no TLS configuration), so a cold
+    /// start without one does not build an HTTP client it never uses.
+    Reqwest(reqwest::Client),
 }
 
 impl ResponseSender {
     /// A sender with this retry policy.
     pub fn new(policy: RetryPolicy) -> Result<Self, reqwest::Error> {
-        let http = crate::net::reqwest_builder()
-            .unwrap_or_else(|_| reqwest::Client::builder())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        // The same trust as the reqwest client above, broken bundle included.
+        // The same trust either way, a broken bundle included.
         let direct = if crate::net::proxied() {
             None
         } else {
@@ -178,17 +181,23 @@ impl ResponseSender {
                 .ok()
                 .map(SdkHttpClient::with_tls)
         };
-        Ok(Self {
-            http,
-            direct,
-            policy,
-        })
+        let transport = match direct {
+            Some(direct) => Transport::Direct(direct),
+            None => Transport::Reqwest(
+                crate::net::reqwest_builder()
+                    .unwrap_or_else(|_| reqwest::Client::builder())
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()?,
+            ),
+        };
+        Ok(Self { transport, policy })
     }
 
     /// Starts opening the connection the answer to `url` will go out on, so
     /// its handshakes overlap the reads instead of following them.
     pub(crate) fn preconnect(&self, url: &ResponseUrl) {
-        if let Some(direct) = &self.direct {
+        if let Transport::Direct(direct) = &self.transport {
             direct.preconnect(url.url.as_str(), CONNECT_TIMEOUT);
         }
     }
@@ -207,12 +216,14 @@ impl ResponseSender {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        if let Some(direct) = &self.direct {
-            let response = direct.put(url.url.as_str(), body, timeout).await?;
-            return Ok((response.status(), location(response.headers())));
-        }
-        let response = self
-            .http
+        let http = match &self.transport {
+            Transport::Direct(direct) => {
+                let response = direct.put(url.url.as_str(), body, timeout).await?;
+                return Ok((response.status(), location(response.headers())));
+            }
+            Transport::Reqwest(http) => http,
+        };
+        let response = http
             .put(url.url.clone())
             .header(CONTENT_TYPE, "")
             .header(CONTENT_LENGTH, body.len())
