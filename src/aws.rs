@@ -98,6 +98,20 @@ impl RegionClients {
             http.preconnect(&url, CONNECT_TIMEOUT);
         }
     }
+
+    /// Builds `service`'s client now rather than at its first call. A call
+    /// that follows another's answer (IAM's GetRole after Lambda's list)
+    /// would otherwise build its client on the critical path; built while
+    /// the connections are still being opened, it costs nothing there.
+    pub(crate) fn prepare(&self, service: Service) {
+        match service {
+            Service::Ssm => _ = self.ssm.get(),
+            Service::Lambda => _ = self.lambda.get(),
+            Service::CloudFormation => _ = self.cloudformation.get(),
+            Service::Iam => _ = self.iam.get(),
+            Service::Sts => _ = self.sts.get(),
+        }
+    }
 }
 
 /// A service the provider reads, for opening its connection ahead of need.

@@ -174,6 +174,15 @@ impl Resolver {
                 own.preconnect(service).await;
             }
         }
+        // With the handshakes under way, the clients the reads will use are
+        // built (a role's are built once STS has answered).
+        if session.is_none() {
+            for source in &props.sources {
+                for service in source.services() {
+                    own.prepare(service);
+                }
+            }
+        }
         match session {
             None => Ok(own),
             Some((role, session)) => self

@@ -465,7 +465,7 @@ pub async fn run(
     let mut timelines = String::new();
     let _ = writeln!(
         table,
-        "| {} ms RTT to the source region, {} ms to the response endpoint, TLS; median of {pairs} | floor, computed (ms) | floor, measured: minimal client (ms) | ours, cold (ms) | ours − measured floor (of which the process start, to its event) | ours − computed floor (of which moto answering) | connections: floor / ours | ours, warm (ms) | CDK's reader, cold (ms) | CDK / ours |",
+        "| {} ms RTT to the source region, {} ms to the response endpoint, TLS; median of {pairs} | floor: round trips, computed (ms) | minimal client: wall / moto answering (ms) | ours, cold: wall / moto answering (ms) | ours beyond the computed floor, moto's time taken out | ours beyond the minimal client, moto's time taken out of both (of which the process start, to its event) | connections: floor / ours | ours, warm (ms) | CDK's reader, cold (ms) | CDK / ours |",
         ms(net.rtt),
         ms(net.app_rtt)
     );
@@ -508,6 +508,16 @@ pub async fn run(
                 format!("**{:.2}x**", theirs / ours_cold),
             )
         };
+        // Each sample's wall time less moto's time to answer in it: what the
+        // network and the client took, whatever moto did that time.
+        let net_of_moto = |m: &Measured| {
+            median(
+                m.samples
+                    .iter()
+                    .map(|(run, events)| ms(run.cold) - service_time(events, cold_end(run)))
+                    .collect(),
+            )
+        };
         let moto = |m: &Measured| {
             median(
                 m.samples
@@ -516,16 +526,17 @@ pub async fn run(
                     .collect(),
             )
         };
+        let ours_net = net_of_moto(&a);
         let _ = writeln!(
             table,
-            "| {} | {} RTT: {floor:.0} | {measured_floor:.0} (moto {:.0}) | {ours_cold:.0} | **{:+.0}** ({:.1}) | {:+.0} ({:.0}) | {} (+ response 1) / {} | {:.0} | {cdk_cell} | {ratio} |",
+            "| {} | {} RTT: {floor:.0} | {measured_floor:.0} / {:.0} | {ours_cold:.0} / {:.0} | {:+.0} | **{:+.0}** ({:.1}) | {} (+ response 1) / {} | {:.0} | {cdk_cell} | {ratio} |",
             case.label,
             case.floor.rtts,
             moto(&f),
-            ours_cold - measured_floor,
-            median(a.samples.iter().map(|(run, _)| to_event(run)).collect()),
-            ours_cold - floor,
             moto(&a),
+            ours_net - floor,
+            ours_net - net_of_moto(&f),
+            median(a.samples.iter().map(|(run, _)| to_event(run)).collect()),
             case.floor.connections,
             connections(events, run.started, cold_end(run)),
             median(a.warm.clone()),
