@@ -149,7 +149,7 @@ impl Pool {
             slot.opening += 1;
         }
         let pool = Arc::clone(self);
-        let dialing = dial(&endpoint);
+        let dialing = dial(&endpoint, timeout);
         tokio::spawn(async move {
             let opened = tokio::time::timeout(timeout, pool.open_dialed(&endpoint, dialing)).await;
             let mut slots = pool.slots();
@@ -246,7 +246,7 @@ impl Pool {
 
     /// Opens a connection: TCP, TLS when the endpoint is https, HTTP/1.1.
     async fn open(&self, endpoint: &Endpoint) -> Result<SendRequest<Full<Bytes>>, CallError> {
-        self.open_dialed(endpoint, dial(endpoint)).await
+        self.open_dialed(endpoint, dial(endpoint, DIAL_LIMIT)).await
     }
 
     /// [`Self::open`] over a TCP connection [`dial`] started.
@@ -255,14 +255,9 @@ impl Pool {
         endpoint: &Endpoint,
         dialing: Dialing,
     ) -> Result<SendRequest<Full<Bytes>>, CallError> {
-        let tcp = match connected(dialing).await {
-            Ok(tcp) => tcp,
-            // The first address refused, or could not be dialed early: every
-            // address, the ordinary way.
-            Err(_) => TcpStream::connect((endpoint.host.as_str(), endpoint.port))
-                .await
-                .map_err(|e| CallError::Io(e.into()))?,
-        };
+        let tcp = connected(dialing)
+            .await
+            .map_err(|e| CallError::Io(e.into()))?;
         // Requests are written in one go and answered before the next one.
         let _ = tcp.set_nodelay(true);
         let io: Box<dyn Io> = if endpoint.tls {
@@ -289,54 +284,39 @@ impl Pool {
     }
 }
 
+/// How long [`dial`] waits for each address when the caller set no limit of
+/// its own (the SDK's calls are bounded by their connect timeout anyway).
+const DIAL_LIMIT: Duration = Duration::from_secs(10);
+
 /// A TCP connection [`dial`] started.
 type Dialing = tokio::task::JoinHandle<std::io::Result<std::net::TcpStream>>;
 
-/// Resolves `endpoint`'s host and sends the SYN to its first address, on a
-/// blocking thread started now: the handshake is under way whatever the
-/// runtime's thread does next. The socket is non-blocking; [`connected`]
-/// waits for the handshake's end.
-fn dial(endpoint: &Endpoint) -> Dialing {
+/// Resolves `endpoint`'s host and connects to it on a blocking thread
+/// started now: the SYN leaves at once, whatever the runtime's thread does
+/// next, and the thread waits out the handshake (each address in turn, each
+/// for at most `timeout`), as the runtime's own connect would.
+fn dial(endpoint: &Endpoint, timeout: Duration) -> Dialing {
     let (host, port) = (endpoint.host.clone(), endpoint.port);
     tokio::task::spawn_blocking(move || {
         use std::net::ToSocketAddrs;
-        let addr = (host.as_str(), port)
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))?;
-        let socket = socket2::Socket::new(
-            socket2::Domain::for_address(addr),
-            socket2::Type::STREAM,
-            Some(socket2::Protocol::TCP),
-        )?;
-        socket.set_nonblocking(true)?;
-        match socket.connect(&addr.into()) {
-            Ok(()) => {}
-            Err(e) if in_progress(&e) => {}
-            Err(e) => return Err(e),
+        let mut failed = None;
+        for addr in (host.as_str(), port).to_socket_addrs()? {
+            match std::net::TcpStream::connect_timeout(&addr, timeout) {
+                Ok(tcp) => return Ok(tcp),
+                Err(e) => failed = Some(e),
+            }
         }
-        Ok(socket.into())
+        Err(failed.unwrap_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address")
+        }))
     })
 }
 
-/// Whether a non-blocking connect's error only says the handshake goes on.
-fn in_progress(e: &std::io::Error) -> bool {
-    #[cfg(unix)]
-    if e.raw_os_error() == Some(libc::EINPROGRESS) {
-        return true;
-    }
-    e.kind() == std::io::ErrorKind::WouldBlock
-}
-
-/// The dialed connection once its handshake has ended, or why it failed.
+/// The dialed connection, for the runtime.
 async fn connected(dialing: Dialing) -> std::io::Result<TcpStream> {
-    let socket = dialing.await.map_err(std::io::Error::other)??;
-    let tcp = TcpStream::from_std(socket)?;
-    tcp.writable().await?;
-    match tcp.take_error()? {
-        Some(e) => Err(e),
-        None => Ok(tcp),
-    }
+    let tcp = dialing.await.map_err(std::io::Error::other)??;
+    tcp.set_nonblocking(true)?;
+    TcpStream::from_std(tcp)
 }
 
 /// `future` within `limit`, if there is one.
