@@ -169,18 +169,15 @@ impl Resolver {
         {
             own.preconnect(Service::Sts).await;
         }
-        for source in &props.sources {
-            for service in source.services() {
-                own.preconnect(service).await;
-            }
+        let services: Vec<Service> = props.sources.iter().flat_map(|s| s.services()).collect();
+        for service in &services {
+            own.preconnect(*service).await;
         }
         // With the handshakes under way, the clients the reads will use are
         // built (a role's are built once STS has answered).
         if session.is_none() {
-            for source in &props.sources {
-                for service in source.services() {
-                    own.prepare(service);
-                }
+            for service in services {
+                own.prepare(service);
             }
         }
         match session {

@@ -13,8 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use relay::{Log, Relay, TestCa, What};
-use rustls::pki_types::{CertificateDer, ServerName};
-use rustls_pki_types::pem::PemObject;
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -148,17 +147,7 @@ async fn tls_is_terminated_with_the_benchmark_ca_and_each_connection_counted() {
     )
     .await
     .unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(ca.pem.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let client = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let client = ca.client().unwrap();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
     for round in 0..2 {
         let tcp = TcpStream::connect(relay.addr).await.unwrap();

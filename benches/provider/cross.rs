@@ -84,7 +84,7 @@ impl Network {
             log: Arc::clone(&log),
         };
         let walker = Walker::new(
-            &ca.pem,
+            &ca,
             relays
                 .iter()
                 .map(|(service, _, relay)| (*service, relay.addr))
@@ -310,6 +310,8 @@ pub async fn cases(parameter: &str) -> Vec<Case> {
 struct Measured {
     cold: Vec<f64>,
     warm: Vec<f64>,
+    /// Moto's time to answer in each sample ([`service_time`]).
+    moto: Vec<f64>,
     samples: Vec<(Run, Vec<Event>)>,
 }
 
@@ -318,12 +320,14 @@ impl Measured {
         Self {
             cold: Vec::new(),
             warm: Vec::new(),
+            moto: Vec::new(),
             samples: Vec::new(),
         }
     }
 
     fn add(&mut self, sample: (Run, Vec<Event>)) {
         self.cold.push(ms(sample.0.cold));
+        self.moto.push(service_time(&sample.1, cold_end(&sample.0)));
         self.warm
             .push(sample.0.warm.first().copied().map_or(f64::NAN, ms));
         self.samples.push(sample);
@@ -510,22 +514,9 @@ pub async fn run(
         };
         // Each sample's wall time less moto's time to answer in it: what the
         // network and the client took, whatever moto did that time.
-        let net_of_moto = |m: &Measured| {
-            median(
-                m.samples
-                    .iter()
-                    .map(|(run, events)| ms(run.cold) - service_time(events, cold_end(run)))
-                    .collect(),
-            )
-        };
-        let moto = |m: &Measured| {
-            median(
-                m.samples
-                    .iter()
-                    .map(|(run, events)| service_time(events, cold_end(run)))
-                    .collect(),
-            )
-        };
+        let net_of_moto =
+            |m: &Measured| median(m.cold.iter().zip(&m.moto).map(|(c, s)| c - s).collect());
+        let moto = |m: &Measured| median(m.moto.clone());
         let ours_net = net_of_moto(&a);
         let _ = writeln!(
             table,

@@ -15,13 +15,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rustls::pki_types::{CertificateDer, ServerName};
-use rustls_pki_types::pem::PemObject;
+use rustls::pki_types::ServerName;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::client::TlsStream;
 
-use crate::relay::{Log, Relay, read_answer};
+use crate::relay::{Log, Relay, TestCa, read_answer};
 use crate::support::http::{read_request, write_response};
 
 /// The account and day the requests' credential scope names; moto reads the
@@ -116,25 +115,16 @@ pub struct Walker {
 type Conn = TlsStream<TcpStream>;
 
 impl Walker {
-    /// A walker trusting `ca_pem`, to `services`, with a response endpoint
+    /// A walker trusting `ca`, to `services`, with a response endpoint
     /// `app_rtt` away served over `tls`.
     pub async fn new(
-        ca_pem: &str,
+        ca: &TestCa,
         services: HashMap<&'static str, SocketAddr>,
         app_rtt: Duration,
         tls: Arc<rustls::ServerConfig>,
         log: Log,
     ) -> Result<Self, Box<dyn std::error::Error>> {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-            roots.add(cert?)?;
-        }
-        let mut client = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        let mut client = ca.client()?;
         client.alpn_protocols = vec![b"http/1.1".to_vec()];
         // Full handshakes every walk, as a cold process makes them.
         client.resumption = rustls::client::Resumption::disabled();

@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -88,6 +89,21 @@ impl TestCa {
             chain: vec![leaf.der().clone()],
             key: PrivateKeyDer::try_from(leaf_key.serialize_der())?,
         })
+    }
+
+    /// A client configuration trusting this CA alone, read from its PEM as
+    /// the clients under test read it (ring, TLS 1.2/1.3).
+    pub fn client(&self) -> Result<rustls::ClientConfig, Box<dyn std::error::Error>> {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(self.pem.as_bytes()) {
+            roots.add(cert?)?;
+        }
+        Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
     }
 
     /// A server configuration of its own (its own session cache), so that,

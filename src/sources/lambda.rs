@@ -336,11 +336,8 @@ async fn read_function(
     let region = clients.region.as_str();
     let target = Target::new(spec, region)?;
     let lambda = &clients.lambda;
-    if spec.edge_event_type.is_some() {
-        // The role check reads IAM, another endpoint: its TCP and TLS
-        // handshakes overlap the Lambda calls instead of following them.
-        clients.preconnect(Service::Iam).await;
-    }
+    // IAM's connection, for the role check, was opened with Lambda's
+    // (`Source::services`), so its handshakes overlap the Lambda calls.
 
     // The listed version's role, when the list named the version: its trust
     // policy is read beside the version's configuration, not after it.
