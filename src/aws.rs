@@ -57,6 +57,9 @@ pub struct RegionClients {
     /// The provider's own HTTP client, when the configuration uses it: what
     /// opens connections ahead of the calls that need them.
     http: Option<SdkHttpClient>,
+    /// Each service's endpoint, worked out on the first preconnect and kept:
+    /// a warm Lambda's later requests need not resolve it again.
+    endpoints: Arc<Mutex<HashMap<Service, Option<String>>>>,
 }
 
 impl RegionClients {
@@ -78,6 +81,7 @@ impl RegionClients {
             sts: LazyClient::new(&config, aws_sdk_sts::Client::new),
             config,
             http: None,
+            endpoints: Arc::default(),
         }
     }
 
@@ -94,7 +98,24 @@ impl RegionClients {
         let Some(http) = &self.http else {
             return;
         };
-        if let Some(url) = endpoint_of(service, &self.config).await {
+        let known = self
+            .endpoints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&service)
+            .cloned();
+        let url = match known {
+            Some(url) => url,
+            None => {
+                let url = endpoint_of(service, &self.config).await;
+                self.endpoints
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(service, url.clone());
+                url
+            }
+        };
+        if let Some(url) = url {
             http.preconnect(&url, CONNECT_TIMEOUT);
         }
     }
@@ -115,7 +136,7 @@ impl RegionClients {
 }
 
 /// A service the provider reads, for opening its connection ahead of need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Service {
     /// SSM Parameter Store.
     Ssm,
